@@ -1,0 +1,87 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { ApiServer } from '../api/server.js';
+import { Router } from '../api/router.js';
+import { registerContainerRoutes } from '../api/routes/containers.js';
+import { registerImageRoutes } from '../api/routes/images.js';
+import { registerSystemRoutes } from '../api/routes/system.js';
+import { ExecManager } from '../engine/containers/exec.js';
+import { ContainerManager } from '../engine/containers/manager.js';
+import { Runtime } from '../engine/containers/runtime.js';
+import { EventBus } from '../engine/events.js';
+import { ImageStore } from '../engine/images/image-store.js';
+import { Sandboxes } from '../engine/networks/sandbox.js';
+import { newId } from '../util/ids.js';
+import { parseDaemonArgs } from './config.js';
+import { createLogger } from './logger.js';
+
+export async function main(argv: string[]): Promise<void> {
+  let cfg;
+  try { cfg = parseDaemonArgs(argv); } catch (e) {
+    process.stderr.write(`shoald: ${(e as Error).message}\n`);
+    process.exit(1);
+  }
+  const log = createLogger(cfg.logLevel);
+  process.on('uncaughtException', (err) => { log.error({ err }, 'uncaught exception'); });
+  process.on('unhandledRejection', (err) => { log.error({ err }, 'unhandled rejection'); });
+
+  await fs.mkdir(cfg.dataRoot, { recursive: true, mode: 0o710 });
+  await fs.mkdir(cfg.execRoot, { recursive: true, mode: 0o700 });
+  await claimPidfile(cfg.pidfile);
+
+  const events = new EventBus();
+  const images = new ImageStore({ root: path.join(cfg.dataRoot, 'image'), log, events });
+  await images.init();
+  const sandboxes = new Sandboxes(path.join(cfg.execRoot, 'netns'));
+  await sandboxes.init();
+  const runtime = new Runtime({
+    runc: cfg.runc, conmon: cfg.conmon, runcRoot: path.join(cfg.execRoot, 'runc'),
+    socketDir: path.join(cfg.execRoot, 's'), logLevel: cfg.debug ? 'debug' : 'error',
+  });
+  const mgr = new ContainerManager({ dataRoot: cfg.dataRoot, execRoot: cfg.execRoot, cgroupParent: cfg.cgroupParent, runtime, images, sandboxes, events, log });
+  await mgr.init();
+  const execs = new ExecManager(mgr);
+
+  const router = new Router();
+  registerSystemRoutes(router, { mgr, events, dataRoot: cfg.dataRoot, execRoot: cfg.execRoot, startedAt: new Date(), name: '', engineId: await engineId(cfg.dataRoot), debug: cfg.debug });
+  registerImageRoutes(router, { images, usedBy: (id) => mgr.usedBy(id), containerCount: (id) => mgr.usedBy(id).length });
+  registerContainerRoutes(router, mgr, execs);
+
+  const server = new ApiServer(router, log);
+  for (const h of cfg.hosts) await server.listen(h);
+  log.info({ hosts: cfg.hosts, dataRoot: cfg.dataRoot, execRoot: cfg.execRoot }, 'shoald started');
+
+  // Containers keep running across a daemon stop: conmon holds them (live restore).
+  const stop = async (sig: string) => {
+    log.info({ signal: sig }, 'shutting down');
+    mgr.shutdown();
+    await server.close().catch(() => undefined);
+    await fs.rm(cfg.pidfile, { force: true });
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+async function claimPidfile(file: string): Promise<void> {
+  const old = Number(await fs.readFile(file, 'utf8').catch(() => '0'));
+  if (old && old !== process.pid) {
+    const alive = await fs.stat(`/proc/${old}`).then(() => true, () => false);
+    const comm = alive ? await fs.readFile(`/proc/${old}/cmdline`, 'utf8').catch(() => '') : '';
+    if (alive && comm.includes('shoald')) {
+      process.stderr.write(`shoald: pid file found, ensure shoald is not running or delete ${file}\n`);
+      process.exit(1);
+    }
+  }
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  await fs.writeFile(file, String(process.pid));
+}
+
+async function engineId(dataRoot: string): Promise<string> {
+  const f = path.join(dataRoot, 'engine-id');
+  const have = (await fs.readFile(f, 'utf8').catch(() => '')).trim();
+  if (have) return have;
+  const id = newId().slice(0, 32).toUpperCase().match(/.{4}/g)!.join(':');
+  await fs.writeFile(f, id);
+  return id;
+}

@@ -1,0 +1,59 @@
+import path from 'node:path';
+import type { Duplex } from 'node:stream';
+import { Conflict } from '../../api/errors.js';
+import { readLogs } from './log-file.js';
+import type { ContainerManager } from './manager.js';
+import { frame } from './stdcopy.js';
+import { forwardStdin } from './stdin-forwarder.js';
+import type { ContainerRecord } from './types.js';
+
+export function attachSocketPath(mgr: ContainerManager, c: ContainerRecord): string {
+  return path.join(mgr.runtime.opts.socketDir, c.Id.slice(0, 16), 'attach');
+}
+
+/**
+ * Streams a container's output to a hijacked connection until it exits, and feeds the
+ * connection's bytes to its stdin. Output comes from conmon's log file (which has both
+ * streams in order), so attaching before start (docker run) misses nothing.
+ */
+export async function attachContainer(mgr: ContainerManager, c: ContainerRecord, sock: Duplex, opts: { stdin: boolean; stdout: boolean; stderr: boolean; logs: boolean; stream: boolean }): Promise<void> {
+  if (!c.State.Running && c.State.Status !== 'created' && opts.stream && !c.State.Restarting) {
+    throw new Conflict('You cannot attach to a stopped container, start it first');
+  }
+  mgr.events.emit('container', 'attach', c.Id, mgr.attrs(c));
+  const tty = !!c.Config.Tty;
+  const ac = new AbortController();
+  let exited = !opts.stream;
+  if (opts.stream) void mgr.wait(c.Id, 'next-exit').then(() => { exited = true; }, () => { exited = true; });
+  sock.on('close', () => ac.abort());
+  sock.on('error', () => ac.abort());
+
+  let stdinDone: Promise<void> = Promise.resolve();
+  if (opts.stdin && c.Config.OpenStdin && opts.stream) {
+    sock.pause();
+    stdinDone = (async () => {
+      // conmon (and its attach socket) exists only once the container has started.
+      while (!c.State.Running && !exited && !ac.signal.aborted) await new Promise((r) => setTimeout(r, 20));
+      if (!c.State.Running || ac.signal.aborted) return;
+      const fwd = forwardStdin(attachSocketPath(mgr, c), sock);
+      sock.resume();
+      sock.on('end', () => fwd.close());
+      ac.signal.addEventListener('abort', () => fwd.close());
+      await fwd.done;
+    })();
+  }
+
+  try {
+    for await (const rec of readLogs(c.LogPath, { follow: opts.stream, fromEnd: !opts.logs, signal: ac.signal, stopWhen: () => exited })) {
+      if (rec.stream === 'stdout' && !opts.stdout) continue;
+      if (rec.stream === 'stderr' && !opts.stderr) continue;
+      if (sock.destroyed) break;
+      sock.write(tty ? rec.data : frame(rec.stream === 'stdout' ? 1 : 2, rec.data));
+    }
+  } catch (err) {
+    if (!ac.signal.aborted) throw err;
+  }
+  ac.abort();
+  void stdinDone;
+  if (!sock.destroyed) sock.end();
+}

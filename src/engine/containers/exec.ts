@@ -1,0 +1,170 @@
+import { spawn } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { Duplex } from 'node:stream';
+import { BadRequest, Conflict, NotFound } from '../../api/errors.js';
+import { newId } from '../../util/ids.js';
+import { readLogs } from './log-file.js';
+import type { ContainerManager } from './manager.js';
+import { capabilities } from './oci-spec.js';
+import { resolveUser, rootfsPaths } from './rootfs.js';
+import { frame } from './stdcopy.js';
+import { forwardStdin, resizeTty } from './stdin-forwarder.js';
+
+export interface ExecRecord {
+  ID: string;
+  Running: boolean;
+  ExitCode: number | null;
+  ProcessConfig: { tty: boolean; entrypoint: string; arguments: string[]; privileged: boolean; user: string };
+  OpenStdin: boolean;
+  OpenStderr: boolean;
+  OpenStdout: boolean;
+  CanRemove: boolean;
+  ContainerID: string;
+  DetachKeys: string;
+  Pid: number;
+  env: string[];
+  workdir: string;
+}
+
+/**
+ * Exec sessions. Without a TTY, `runc exec` runs as our child with plain pipes (cheap, direct);
+ * with a TTY, conmon runs it because only conmon can receive the pty master from runc.
+ */
+export class ExecManager {
+  private execs = new Map<string, ExecRecord>();
+
+  constructor(private mgr: ContainerManager) {}
+
+  create(ref: string, body: any): { Id: string } {
+    const c = this.mgr.store.get(ref);
+    if (!c.State.Running) throw new Conflict(`Container ${c.Id} is not running`);
+    if (c.State.Paused) throw new Conflict(`Container ${c.Id} is paused, unpause the container before exec`);
+    const cmd: string[] = Array.isArray(body?.Cmd) ? body.Cmd : typeof body?.Cmd === 'string' ? [body.Cmd] : [];
+    if (!cmd.length) throw new BadRequest('No exec command specified');
+    const id = newId();
+    const rec: ExecRecord = {
+      ID: id, Running: false, ExitCode: null,
+      ProcessConfig: { tty: !!body.Tty, entrypoint: cmd[0], arguments: cmd.slice(1), privileged: !!body.Privileged, user: body.User ?? '' },
+      OpenStdin: !!body.AttachStdin, OpenStderr: !!body.AttachStderr, OpenStdout: !!body.AttachStdout, CanRemove: false,
+      ContainerID: c.Id, DetachKeys: body.DetachKeys ?? '', Pid: 0, env: body.Env ?? [], workdir: body.WorkingDir ?? '',
+    };
+    this.execs.set(id, rec);
+    c.ExecIDs = [...(c.ExecIDs ?? []), id];
+    this.mgr.events.emit('container', `exec_create: ${cmd.join(' ')}`, c.Id, this.mgr.attrs(c, { execID: id }));
+    return { Id: id };
+  }
+
+  get(id: string): ExecRecord {
+    const e = this.execs.get(id);
+    if (!e) throw new NotFound(`No such exec instance: ${id}`);
+    return e;
+  }
+
+  inspect(id: string): any {
+    const e = this.get(id);
+    const { env: _env, workdir: _wd, ...pub } = e;
+    return pub;
+  }
+
+  private dir(e: ExecRecord): string { return path.join(this.mgr.bundle(e.ContainerID), 'exec', e.ID.slice(0, 12)); }
+
+  async resize(id: string, h: number, w: number): Promise<void> {
+    const e = this.get(id);
+    if (!e.ProcessConfig.tty || !e.Running) return;
+    await resizeTty(path.join(this.dir(e), 'ctl'), h, w).catch(() => undefined);
+  }
+
+  /** Runs the exec; with a socket, streams I/O until the process ends. */
+  async start(id: string, opts: { detach: boolean; tty?: boolean }, sock?: Duplex): Promise<void> {
+    const e = this.get(id);
+    if (e.Running || e.ExitCode !== null) throw new Conflict(`Error: Exec command ${id} has already run`);
+    const c = this.mgr.store.get(e.ContainerID);
+    if (!c.State.Running) throw new Conflict(`Container ${c.Id} is not running`);
+    const rootfs = rootfsPaths(this.mgr.store.dir(c.Id), this.mgr.bundle(c.Id)).merged;
+    const user = await resolveUser(rootfs, e.ProcessConfig.user || c.Config.User || '').catch((err: Error) => { throw new BadRequest(err.message); });
+    const env = [...(c.Config.Env ?? []), ...e.env];
+    if (e.ProcessConfig.tty && !env.some((x) => x.startsWith('TERM='))) env.push('TERM=xterm');
+    const argv = [e.ProcessConfig.entrypoint, ...e.ProcessConfig.arguments];
+    const cwd = e.workdir || c.Config.WorkingDir || '/';
+    e.Running = true;
+    this.mgr.events.emit('container', `exec_start: ${argv.join(' ')}`, c.Id, this.mgr.attrs(c, { execID: e.ID }));
+    const finish = (code: number) => {
+      e.Running = false; e.ExitCode = code; e.Pid = 0;
+      this.mgr.events.emit('container', 'exec_die', c.Id, this.mgr.attrs(c, { execID: e.ID, exitCode: String(code) }));
+    };
+    if (!e.ProcessConfig.tty) {
+      const { runc, runcRoot } = this.mgr.runtime.opts;
+      const args = ['--root', runcRoot, 'exec', '--user', `${user.uid}:${user.gid}`, '--cwd', cwd, ...env.flatMap((x) => ['--env', x]),
+        ...(e.ProcessConfig.privileged ? ['--cap', 'CAP_SYS_ADMIN'] : []), c.Id, ...argv];
+      const p = spawn(runc, args, { stdio: [e.OpenStdin && sock ? 'pipe' : 'ignore', 'pipe', 'pipe'], detached: opts.detach });
+      e.Pid = p.pid ?? 0;
+      const closed = new Promise<number>((resolve) => {
+        p.on('error', () => resolve(126));
+        p.on('close', (code, signal) => resolve(code ?? (signal ? 128 + 9 : 1)));
+      });
+      let runcErr = '';
+      p.stdout!.on('data', (d: Buffer) => { if (sock && !opts.detach && e.OpenStdout && !sock.destroyed) sock.write(frame(1, d)); });
+      p.stderr!.on('data', (d: Buffer) => {
+        runcErr += d.toString();
+        if (sock && !opts.detach && e.OpenStderr && !sock.destroyed && !/level=error/.test(d.toString())) sock.write(frame(2, d));
+      });
+      if (p.stdin && sock) {
+        sock.pipe(p.stdin);
+        p.stdin.on('error', () => undefined);
+      }
+      if (opts.detach) { void closed.then(finish); sock?.end(); return; }
+      let code = await closed;
+      // runc reports a missing binary itself; give the user Docker's message and exit code.
+      const m = /exec: "([^"]+)": (executable file not found in \$PATH|no such file or directory|permission denied)/.exec(runcErr);
+      if (m && code !== 0) {
+        code = m[2].startsWith('permission') ? 126 : 127;
+        if (sock && !sock.destroyed) sock.write(frame(1, Buffer.from(`OCI runtime exec failed: exec failed: unable to start container process: exec: "${m[1]}": ${m[2]}: unknown\r\n`)));
+      }
+      finish(code);
+      if (sock && !sock.destroyed) sock.end();
+      return;
+    }
+    // TTY: conmon + runc exec with a process spec.
+    const dir = this.dir(e);
+    await fs.mkdir(dir, { recursive: true });
+    const caps = capabilities({ capAdd: c.HostConfig.CapAdd ?? [], capDrop: c.HostConfig.CapDrop ?? [], privileged: c.HostConfig.Privileged || e.ProcessConfig.privileged });
+    const spec = { terminal: true, user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids }, args: argv, env, cwd,
+      capabilities: { bounding: caps, effective: caps, permitted: caps, inheritable: caps }, noNewPrivileges: false };
+    await fs.writeFile(path.join(dir, 'process.json'), JSON.stringify(spec));
+    const logPath = path.join(dir, 'log');
+    const exitDir = path.join(dir, 'exit');
+    const { pid } = await this.mgr.runtime.spawnConmon({
+      id: c.Id, uuid: e.ID.slice(0, 16), name: c.Name.slice(1), bundle: dir, logPath, exitDir, pidFile: path.join(dir, 'pid'),
+      persistDir: dir, tty: true, stdin: e.OpenStdin, execSpec: path.join(dir, 'process.json'),
+    }).catch((err: Error) => { e.Running = false; throw new BadRequest(`OCI runtime exec failed: ${err.message}`); });
+    e.Pid = pid;
+    const exitFile = path.join(exitDir, c.Id);
+    let exited = false;
+    const exitCode = (async () => {
+      for (;;) {
+        const s = await fs.readFile(exitFile, 'utf8').catch(() => '');
+        if (s.trim() !== '') { exited = true; return Number(s.trim()); }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    if (opts.detach || !sock) { void exitCode.then(finish); sock?.end(); return; }
+    const ac = new AbortController();
+    sock.on('close', () => ac.abort());
+    sock.on('error', () => ac.abort());
+    if (e.OpenStdin) {
+      const fwd = forwardStdin(path.join(this.mgr.runtime.opts.socketDir, e.ID.slice(0, 16), 'attach'), sock);
+      sock.on('end', () => fwd.close());
+      ac.signal.addEventListener('abort', () => fwd.close());
+    }
+    try {
+      for await (const rec of readLogs(logPath, { follow: true, signal: ac.signal, stopWhen: () => exited })) {
+        if (!sock.destroyed) sock.write(rec.data);
+      }
+    } catch (err) { if (!ac.signal.aborted) throw err; }
+    finish(await exitCode);
+    ac.abort();
+    if (!sock.destroyed) sock.end();
+    await fs.rm(dir, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
