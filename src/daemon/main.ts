@@ -35,7 +35,7 @@ export async function main(argv: string[]): Promise<void> {
   const sandboxes = new Sandboxes(path.join(cfg.execRoot, 'netns'));
   await sandboxes.init();
   const runtime = new Runtime({
-    runc: cfg.runc, conmon: cfg.conmon, runcRoot: path.join(cfg.execRoot, 'runc'),
+    runc: await findBinary(cfg.runc), conmon: await findBinary(cfg.conmon), runcRoot: path.join(cfg.execRoot, 'runc'),
     socketDir: path.join(cfg.execRoot, 's'), logLevel: cfg.debug ? 'debug' : 'error',
   });
   const mgr = new ContainerManager({ dataRoot: cfg.dataRoot, execRoot: cfg.execRoot, cgroupParent: cfg.cgroupParent, runtime, images, sandboxes, events, log });
@@ -55,12 +55,23 @@ export async function main(argv: string[]): Promise<void> {
   const stop = async (sig: string) => {
     log.info({ signal: sig }, 'shutting down');
     mgr.shutdown();
-    await server.close().catch(() => undefined);
+    // Streams (logs -f, events) would hold close() forever; they are cut after a short grace.
+    await Promise.race([server.close().catch(() => undefined), new Promise((r) => setTimeout(r, 1000))]);
     await fs.rm(cfg.pidfile, { force: true });
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+/** conmon needs the runtime's absolute path; fail early with a clear message when missing. */
+async function findBinary(name: string): Promise<string> {
+  if (name.includes('/')) return name;
+  for (const dir of (process.env.PATH || '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
+    const p = path.join(dir, name);
+    if (await fs.access(p, 1).then(() => true, () => false)) return p;
+  }
+  throw new Error(`${name} not found in PATH: install it (bash scripts/setup.sh)`);
 }
 
 async function claimPidfile(file: string): Promise<void> {

@@ -185,6 +185,8 @@ export class ContainerManager {
       c.State.Restarting = false;
       await this.cleanupAfterExit(c).catch(() => undefined);
       await this.store.save(c);
+      // Attached clients and waiters must not hang on a container that never ran.
+      this.notify(c, 'exit');
       if (err instanceof RuntimeError) throw new BadRequest(`OCI runtime create failed: ${c.State.Error}: unknown`);
       throw err;
     }

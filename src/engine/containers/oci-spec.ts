@@ -109,7 +109,6 @@ export function buildSpec(i: SpecInput): any {
       env: i.env,
       cwd: i.cwd || '/',
       capabilities: { bounding: caps, effective: caps, permitted: caps, inheritable: caps },
-      rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1048576, soft: 1048576 }],
       noNewPrivileges: false,
       oomScoreAdj: i.oomScoreAdj,
     },

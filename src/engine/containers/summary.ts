@@ -81,7 +81,7 @@ export async function containerSizes(mgr: ContainerManager, c: ContainerRecord):
 export async function containerSummary(mgr: ContainerManager, c: ContainerRecord, size: boolean): Promise<any> {
   const out: any = {
     Id: c.Id, Names: [c.Name], Image: c.Config.Image, ImageID: c.Image,
-    Command: [c.Path, ...c.Args].map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' '),
+    Command: [c.Path, ...c.Args].join(' '),
     Created: Math.floor(Date.parse(c.Created) / 1000), Ports: [], Labels: c.Config.Labels ?? {},
     State: c.State.Status, Status: statusText(c), HostConfig: { NetworkMode: c.HostConfig.NetworkMode },
     NetworkSettings: { Networks: c.NetworkSettings.Networks ?? {} }, Mounts: c.Mounts ?? [],

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# bench/run-latency.sh: wall time of `run --rm busybox true` (N runs: median, p90) and daemon
+# memory, for shoal and, when Debian's dockerd is installed, for Docker side by side.
+# Each daemon runs in a network namespace of its own; everything is removed at the end.
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")/.." && pwd)
+N=${N:-20}
+CONTAINERS=${CONTAINERS:-50}
+W=$(mktemp -d /tmp/shoal-bench.XXXXXX)
+NS_S=shoalbench-s NS_D=shoalbench-d
+DPID="" SPID=""
+
+cleanup() {
+  set +e
+  if [ -n "$SPID" ]; then
+    "$HERE/bin/shoal" -H "unix://$W/s/shoal.sock" rm -f $("$HERE/bin/shoal" -H "unix://$W/s/shoal.sock" ps -aq) >/dev/null 2>&1
+    kill -TERM "$SPID" 2>/dev/null; wait_gone "$SPID"
+  fi
+  if [ -n "$DPID" ]; then
+    DOCKER_HOST="unix://$W/d/docker.sock" docker rm -f $(DOCKER_HOST="unix://$W/d/docker.sock" docker ps -aq) >/dev/null 2>&1
+    kill -TERM "$DPID" 2>/dev/null; wait_gone "$DPID"
+  fi
+  for ns in $NS_S $NS_D; do
+    ip netns list | awk '{print $1}' | grep -qx "$ns" || continue
+    for p in $(ip netns pids "$ns"); do kill -KILL "$p" 2>/dev/null; done
+    sleep 0.2; ip netns del "$ns"
+  done
+  for m in $(awk -v d="$W/" 'index($2, d) == 1 {print $2}' /proc/self/mounts | sort -r); do umount -l "$m"; done
+  rmdir /sys/fs/cgroup/*/shoalbench/* /sys/fs/cgroup/*/shoalbench 2>/dev/null
+  rm -rf "$W"
+}
+wait_gone() { for _ in $(seq 100); do [ -d "/proc/$1" ] || return 0; sleep 0.1; done; kill -KILL "$1" 2>/dev/null; }
+trap cleanup EXIT
+
+bash "$HERE/scripts/setup.sh" >/dev/null
+tar=$(bash "$HERE/scripts/busybox-rootfs.sh" "$W/cache")
+rss_mib() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
+sum_rss_mib() { local t=0 p; for p in "$@"; do t=$((t + $(awk '/VmRSS/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0))); done; awk -v t="$t" 'BEGIN{printf "%.1f", t/1024}'; }
+stats() { sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; i=int(0.9*NR+0.999); printf "%.3f %.3f", m, a[i]}'; }
+time_runs() { # CMD...: prints N wall times in seconds
+  local i t0 t1
+  for i in $(seq "$N"); do t0=$(date +%s%N); "$@" >/dev/null; t1=$(date +%s%N); echo "scale=4; ($t1-$t0)/1000000000" | bc; done
+}
+command -v bc >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bc >/dev/null; }
+
+# --- shoal
+ip netns add $NS_S; ip -n $NS_S link set lo up
+mkdir -p "$W/s"
+setsid "$HERE/scripts/netns-exec.sh" $NS_S "$HERE/bin/shoald" --data-root "$W/s/root" --exec-root "$W/s/exec" \
+  -H "unix://$W/s/shoal.sock" --pidfile "$W/s/pid" --cgroup-parent shoalbench </dev/null >"$W/s/log" 2>&1 &
+S="$HERE/bin/shoal -H unix://$W/s/shoal.sock"
+for _ in $(seq 100); do $S version >/dev/null 2>&1 && break; sleep 0.1; done
+SPID=$(cat "$W/s/pid")
+$S import --change 'CMD ["sh"]' "$tar" busybox:latest >/dev/null
+$S run --rm busybox true   # warm-up
+read -r s_med s_p90 < <(time_runs $S run --rm busybox true | stats)
+s_idle=$(rss_mib "$SPID")
+for i in $(seq "$CONTAINERS"); do $S run -d busybox sleep 600 >/dev/null; done
+s_busy=$(rss_mib "$SPID")
+s_conmon=$(sum_rss_mib $(for p in $(ip netns pids $NS_S); do [ "$(cat /proc/$p/comm 2>/dev/null)" = conmon ] && echo "$p"; done))
+
+# --- docker (reference), when installed
+d_med=- d_p90=- d_idle=- d_busy=- d_ctd=- d_shims=-
+if command -v dockerd >/dev/null 2>&1; then
+  ip netns add $NS_D; ip -n $NS_D link set lo up
+  mkdir -p "$W/d"; printf '{"deprecated-key-path": "%s"}\n' "$W/d/key.json" > "$W/d/daemon.json"
+  setsid "$HERE/scripts/netns-exec.sh" $NS_D dockerd --data-root "$W/d/root" --exec-root "$W/d/exec" --pidfile "$W/d/pid" \
+    -H "unix://$W/d/docker.sock" --config-file "$W/d/daemon.json" --exec-opt native.cgroupdriver=cgroupfs \
+    --cgroup-parent shoalbench-ref --storage-driver overlay2 --bridge none --iptables=false </dev/null >"$W/d/log" 2>&1 &
+  export DOCKER_HOST="unix://$W/d/docker.sock"
+  for _ in $(seq 300); do docker info >/dev/null 2>&1 && break; sleep 0.2; done
+  DPID=$(cat "$W/d/pid")
+  docker import --change 'CMD ["sh"]' "$tar" busybox:latest >/dev/null
+  docker run --rm --network none busybox true
+  read -r d_med d_p90 < <(time_runs docker run --rm --network none busybox true | stats)
+  d_idle=$(rss_mib "$DPID")
+  for i in $(seq "$CONTAINERS"); do docker run -d --network none busybox sleep 600 >/dev/null; done
+  d_busy=$(rss_mib "$DPID")
+  d_ctd=$(rss_mib "$(cat "$W/d/exec/containerd/containerd.pid")")
+  d_shims=$(sum_rss_mib $(for p in $(ip netns pids $NS_D); do [ "$(cat /proc/$p/comm 2>/dev/null)" = containerd-shim ] && echo "$p"; done))
+  unset DOCKER_HOST
+fi
+ratio=-; [ "$d_med" != - ] && ratio=$(echo "scale=2; $s_med / $d_med" | bc)
+
+cat <<TABLE
+| metric (N=$N runs, $CONTAINERS containers) | shoal | docker | shoal/docker |
+|---|---|---|---|
+| run --rm busybox true, median (s) | $s_med | $d_med | $ratio |
+| run --rm busybox true, p90 (s) | $s_p90 | $d_p90 | |
+| daemon RSS idle (MiB) | $s_idle | $d_idle (dockerd) | |
+| daemon RSS with $CONTAINERS running (MiB) | $s_busy | $d_busy (dockerd) + $d_ctd (containerd) | |
+| per-container monitors, total (MiB) | $s_conmon (conmon) | $d_shims (shims) | |
+TABLE
