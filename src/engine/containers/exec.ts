@@ -7,6 +7,7 @@ import { newId } from '../../util/ids.js';
 import { readLogs } from './log-file.js';
 import type { ContainerManager } from './manager.js';
 import { capabilities } from './oci-spec.js';
+import { cleanRuncError } from './runtime.js';
 import { resolveUser, rootfsPaths } from './rootfs.js';
 import { frame } from './stdcopy.js';
 import { forwardStdin, resizeTty } from './stdin-forwarder.js';
@@ -115,11 +116,11 @@ export class ExecManager {
       }
       if (opts.detach) { void closed.then(finish); sock?.end(); return; }
       let code = await closed;
-      // runc reports a missing binary itself; give the user Docker's message and exit code.
-      const m = /exec: "([^"]+)": (executable file not found in \$PATH|no such file or directory|permission denied)/.exec(runcErr);
-      if (m && code !== 0) {
-        code = m[2].startsWith('permission') ? 126 : 127;
-        if (sock && !sock.destroyed) sock.write(frame(1, Buffer.from(`OCI runtime exec failed: exec failed: unable to start container process: exec: "${m[1]}": ${m[2]}: unknown\r\n`)));
+      // runc reports a process that could not start itself; Docker answers that with exit code 126.
+      const msg = cleanRuncError(runcErr);
+      if (code !== 0 && /^exec failed:/.test(msg)) {
+        code = 126;
+        if (sock && !sock.destroyed) sock.write(frame(1, Buffer.from(`OCI runtime exec failed: ${msg}: unknown\r\n`)));
       }
       finish(code);
       if (sock && !sock.destroyed) sock.end();
@@ -133,21 +134,14 @@ export class ExecManager {
       capabilities: { bounding: caps, effective: caps, permitted: caps, inheritable: caps }, noNewPrivileges: false };
     await fs.writeFile(path.join(dir, 'process.json'), JSON.stringify(spec));
     const logPath = path.join(dir, 'log');
-    const exitDir = path.join(dir, 'exit');
-    const { pid } = await this.mgr.runtime.spawnConmon({
+    const exitDir = path.join(dir, 'exits');
+    const { pid, exitCode: exitCodeP } = await this.mgr.runtime.spawnConmon({
       id: c.Id, uuid: e.ID.slice(0, 16), name: c.Name.slice(1), bundle: dir, logPath, exitDir, pidFile: path.join(dir, 'pid'),
       persistDir: dir, tty: true, stdin: e.OpenStdin, execSpec: path.join(dir, 'process.json'),
     }).catch((err: Error) => { e.Running = false; throw new BadRequest(`OCI runtime exec failed: ${err.message}`); });
     e.Pid = pid;
-    const exitFile = path.join(exitDir, c.Id);
     let exited = false;
-    const exitCode = (async () => {
-      for (;;) {
-        const s = await fs.readFile(exitFile, 'utf8').catch(() => '');
-        if (s.trim() !== '') { exited = true; return Number(s.trim()); }
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    })();
+    const exitCode = (exitCodeP ?? Promise.resolve(-1)).then((code) => { exited = true; return code; });
     if (opts.detach || !sock) { void exitCode.then(finish); sock?.end(); return; }
     const ac = new AbortController();
     sock.on('close', () => ac.abort());

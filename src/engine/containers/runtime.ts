@@ -45,7 +45,7 @@ export class Runtime {
    * Starts conmon, which runs `runc create` (or `runc exec` for execSpec) and daemonises.
    * Resolves with the pid conmon reports over its sync pipe (fd 3), or rejects with runc's error.
    */
-  async spawnConmon(s: ConmonSpawn): Promise<{ pid: number; conmonPid: number }> {
+  async spawnConmon(s: ConmonSpawn): Promise<{ pid: number; conmonPid: number; exitCode?: Promise<number> }> {
     await fs.mkdir(s.exitDir, { recursive: true });
     await fs.mkdir(s.persistDir, { recursive: true });
     await fs.mkdir(this.opts.socketDir, { recursive: true });
@@ -67,26 +67,46 @@ export class Runtime {
     const sync = child.stdio[3] as NodeJS.ReadableStream & { destroy(): void };
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const msg = await new Promise<string>((resolve, reject) => {
-      let buf = '';
-      sync.on('data', (d: Buffer) => {
-        buf += d.toString();
-        if (buf.includes('\n')) resolve(buf);
-      });
-      sync.on('error', () => { /* EOF handled by close */ });
-      sync.on('close', () => resolve(buf));
-      child.on('error', reject);
+    // conmon writes JSON lines on the sync pipe: the pid after create; for an exec session, later
+    // its exit code too, so the pipe must stay open until then (a closed pipe kills conmon).
+    const messages: { data?: number; message?: string }[] = [];
+    const waiters: ((m: { data?: number; message?: string } | undefined) => void)[] = [];
+    let ended = false;
+    let buf = '';
+    const next = () => new Promise<{ data?: number; message?: string } | undefined>((resolve) => {
+      if (messages.length) resolve(messages.shift());
+      else if (ended) resolve(undefined);
+      else waiters.push(resolve);
     });
-    sync.destroy();
+    sync.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let i: number;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, i); buf = buf.slice(i + 1);
+        let m: { data?: number; message?: string } = {};
+        try { m = JSON.parse(line); } catch { /* ignore noise */ }
+        const w = waiters.shift();
+        if (w) w(m); else messages.push(m);
+      }
+    });
+    sync.on('error', () => { /* EOF handled by close */ });
+    sync.on('close', () => { ended = true; for (const w of waiters.splice(0)) w(undefined); });
+    child.on('error', () => { ended = true; for (const w of waiters.splice(0)) w(undefined); });
+    const parsed = (await next()) ?? {};
     child.stderr!.destroy();
     child.unref();
-    let parsed: { data?: number; message?: string } = {};
-    try { parsed = JSON.parse(msg.split('\n')[0]); } catch { /* fallthrough */ }
     if (parsed.data === undefined || parsed.data < 0) {
+      sync.destroy();
       throw new RuntimeError(cleanRuncError(parsed.message || stderr || 'conmon failed to start the container'));
     }
+    let exitCode: Promise<number> | undefined;
+    if (s.execSpec) {
+      exitCode = next().then((m) => { sync.destroy(); return m?.data ?? -1; });
+    } else {
+      sync.destroy();
+    }
     const conmonPid = Number(await fs.readFile(conmonPidFile, 'utf8').catch(() => '0')) || 0;
-    return { pid: parsed.data, conmonPid };
+    return { pid: parsed.data, conmonPid, exitCode };
   }
 
   async start(id: string): Promise<void> {
