@@ -61,7 +61,7 @@ export class Runtime {
     if (s.execSpec) args.push('-e', '--exec-process-spec', s.execSpec);
     // Docker semantics: without a TTY, the container keeps running after the attached client leaves.
     const child = spawn(this.opts.conmon, args, {
-      stdio: ['ignore', 'ignore', 'pipe', 'pipe'], detached: true,
+      stdio: ['ignore', 'ignore', 'pipe', 'pipe'], detached: true, cwd: s.bundle,
       env: { ...process.env, _OCI_SYNCPIPE: '3' },
     });
     const sync = child.stdio[3] as NodeJS.ReadableStream & { destroy(): void };
