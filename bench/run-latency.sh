@@ -26,7 +26,7 @@ cleanup() {
     sleep 0.2; ip netns del "$ns"
   done
   for m in $(awk -v d="$W/" 'index($2, d) == 1 {print $2}' /proc/self/mounts | sort -r); do umount -l "$m"; done
-  rmdir /sys/fs/cgroup/*/shoalbench/* /sys/fs/cgroup/*/shoalbench 2>/dev/null
+  rmdir /sys/fs/cgroup/*/shoalbench/*/ /sys/fs/cgroup/*/shoalbench 2>/dev/null
   rm -rf "$W"
 }
 wait_gone() { for _ in $(seq 100); do [ -d "/proc/$1" ] || return 0; sleep 0.1; done; kill -KILL "$1" 2>/dev/null; }
@@ -36,7 +36,7 @@ bash "$HERE/scripts/setup.sh" >/dev/null
 tar=$(bash "$HERE/scripts/busybox-rootfs.sh" "$W/cache")
 rss_mib() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 sum_rss_mib() { local t=0 p; for p in "$@"; do t=$((t + $(awk '/VmRSS/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0))); done; awk -v t="$t" 'BEGIN{printf "%.1f", t/1024}'; }
-stats() { sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; i=int(0.9*NR+0.999); printf "%.3f %.3f", m, a[i]}'; }
+stats() { sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; i=int(0.9*NR+0.999); printf "%.3f %.3f\n", m, a[i]}'; }
 time_runs() { # CMD...: prints N wall times in seconds
   local i t0 t1
   for i in $(seq "$N"); do t0=$(date +%s%N); "$@" >/dev/null; t1=$(date +%s%N); echo "scale=4; ($t1-$t0)/1000000000" | bc; done

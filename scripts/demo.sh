@@ -24,7 +24,7 @@ down() {
     for p in $(ip netns pids "$NS" 2>/dev/null); do kill -KILL "$p" 2>/dev/null || true; done
     ip netns del "$NS"
   fi
-  rmdir /sys/fs/cgroup/*/shoal-demo/* /sys/fs/cgroup/*/shoal-demo 2>/dev/null || true
+  rmdir /sys/fs/cgroup/*/shoal-demo/*/ /sys/fs/cgroup/*/shoal-demo 2>/dev/null || true
   rm -rf "$DIR"
   echo "demo: removed"
 }
