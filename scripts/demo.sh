@@ -41,7 +41,7 @@ up() {
       -H "unix://$SOCK" --pidfile "$DIR/shoald.pid" --cgroup-parent shoal-demo </dev/null >>"$DIR/shoald.log" 2>&1 &
     for _ in $(seq 100); do $SHOAL version >/dev/null 2>&1 && break; sleep 0.1; done
   fi
-  $SHOAL version --format 'shoald {{.Server.Version}} (API {{.Server.APIVersion}}) is up in netns '"$NS"
+  $SHOAL version --format 'shoald {{.Server.Version}} is up in network namespace '"$NS"
   tar=$(bash "$HERE/scripts/busybox-rootfs.sh" "$DIR/cache")
   $SHOAL import --change 'CMD ["sh"]' "$tar" busybox:latest >/dev/null
   $SHOAL images
