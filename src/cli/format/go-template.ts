@@ -1,6 +1,6 @@
 // A Go text/template implementation (the parts docker users type in --format), with docker's
 // template functions. Semantics and error messages follow Go's text/template and docker/cli/templates.
-import { formatValue, goJSON, goQuote, goTypeName, isPlainObject, mapEntries, sprint, sprintf, sprintln } from './gofmt.js';
+import { formatValue, goJSON, goQuote, goTypeName, isPlainObject, mapEntries, sprint, sprintf, sprintln } from '../../util/gofmt.js';
 
 // Go's invalid reflect.Value (a missing map key): prints "<no value>".
 const MISSING: unique symbol = Symbol('no value');

@@ -1,5 +1,5 @@
 // docker's table output: its text/tabwriter fork and the formatter.Context semantics of --format.
-import { isPlainObject } from './gofmt.js';
+import { isPlainObject } from '../../util/gofmt.js';
 import { parseTemplate, type Template } from './go-template.js';
 
 // Display width as github.com/mattn/go-runewidth (used by docker's tabwriter fork) measures it:

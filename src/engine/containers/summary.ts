@@ -2,7 +2,7 @@ import { BadRequest } from '../../api/errors.js';
 import { run } from '../../util/exec.js';
 import type { ContainerManager } from './manager.js';
 import type { ContainerRecord } from './types.js';
-import { humanDuration } from './status-text.js';
+import { humanDuration } from '../../util/go-units.js';
 
 export type Filters = Record<string, string[]>;
 

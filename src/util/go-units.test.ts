@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bytesSize, fromHumanSize, humanDuration, humanSize, parseBytes, parseDuration } from './units.js';
+import { bytesSize, fromHumanSize, humanDuration, humanSize, parseBytes, parseDuration } from './go-units.js';
 
 const KB = 1000, MB = KB * 1000, GB = MB * 1000, TB = GB * 1000, PB = TB * 1000;
 const KiB = 1024, MiB = KiB * 1024, GiB = MiB * 1024, TiB = GiB * 1024, PiB = TiB * 1024;
