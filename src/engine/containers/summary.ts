@@ -1,4 +1,5 @@
 import { BadRequest } from '../../api/errors.js';
+import { parseFilters } from '../images/filters.js';
 import { run } from '../../util/exec.js';
 import type { ContainerManager } from './manager.js';
 import type { ContainerRecord } from './types.js';
@@ -6,16 +7,10 @@ import { humanDuration } from '../../util/go-units.js';
 
 export type Filters = Record<string, string[]>;
 
-/** Docker's `filters` query: {"key":["v"]} or the legacy {"key":{"v":true}}. */
+/** Docker's `filters` query as a plain record (parsing shared with the image endpoints). */
 export function parseFilterParam(raw: string | null): Filters {
-  if (!raw) return {};
-  let obj: any;
-  try { obj = JSON.parse(raw); } catch { throw new BadRequest(`invalid filter '${raw}'`); }
-  const out: Filters = {};
-  for (const [k, v] of Object.entries(obj ?? {})) {
-    out[k] = Array.isArray(v) ? v.map(String) : Object.keys(v as object);
-  }
-  return out;
+  const f = parseFilters(raw);
+  return Object.fromEntries(f.keys().map((k) => [k, f.get(k)]));
 }
 
 export function statusText(c: ContainerRecord, now = Date.now()): string {
