@@ -185,8 +185,10 @@ export class ContainerManager {
       c.State.Restarting = false;
       await this.cleanupAfterExit(c).catch(() => undefined);
       await this.store.save(c);
-      // Attached clients and waiters must not hang on a container that never ran.
+      // Attached clients and waiters must not hang on a container that never ran;
+      // an auto-remove container is removed, as Docker does when its start fails.
       this.notify(c, 'exit');
+      if (c.HostConfig.AutoRemove) await this.remove(c.Id, { force: true }).catch(() => undefined);
       if (err instanceof RuntimeError) throw new BadRequest(`OCI runtime create failed: ${c.State.Error}: unknown`);
       throw err;
     }
