@@ -1,0 +1,83 @@
+// The command tree: top-level commands and the container/image/system management commands.
+import type { CmdDef } from '../command.js';
+import { attachCmd, startCmd } from './container-attach.js';
+import { cpCmd } from './container-cp.js';
+import { execCmd } from './container-exec.js';
+import { killCmd, pauseCmd, renameCmd, restartCmd, rmCmd, stopCmd, unpauseCmd, waitCmd } from './container-lifecycle.js';
+import { logsCmd } from './container-logs.js';
+import { commitCmd, diffCmd, exportCmd, portCmd, topCmd } from './container-misc.js';
+import { psCmd } from './container-ps.js';
+import { createCmd, runCmd } from './container-run.js';
+import { statsCmd } from './container-stats.js';
+import { historyCmd } from './image-history.js';
+import { importCmd, loadCmd, pullCmd, saveCmd } from './image-io.js';
+import { imagesCmd } from './image-list.js';
+import { imagePruneCmd, rmiCmd, tagCmd } from './image-misc.js';
+import { containerInspectCmd, imageInspectCmd, inspectCmd } from './inspect.js';
+import { containerPruneCmd, systemPruneCmd } from './prune.js';
+import { dfCmd } from './system-df.js';
+import { eventsCmd } from './system-events.js';
+import { infoCmd } from './system-info.js';
+import { versionCmd } from './system-version.js';
+
+export interface Entry {
+  def: CmdDef;
+  /** Name as invoked under its parent (docker's cmd.Name()). */
+  name: string;
+  aliases: string[];
+}
+
+export interface Group {
+  name: string;
+  short: string;
+  entries: Entry[];
+}
+
+const e = (def: CmdDef, name = def.name, aliases: string[] = []): Entry => ({ def, name, aliases });
+
+export const TOP_LEVEL: Entry[] = [
+  e(attachCmd), e(commitCmd), e(cpCmd), e(createCmd), e(diffCmd), e(eventsCmd), e(execCmd), e(exportCmd),
+  e(historyCmd), e(imagesCmd), e(importCmd), e(infoCmd), e(inspectCmd), e(killCmd), e(loadCmd), e(logsCmd),
+  e(pauseCmd), e(portCmd), e(psCmd), e(pullCmd), e(renameCmd), e(restartCmd), e(rmCmd), e(rmiCmd), e(runCmd),
+  e(saveCmd), e(startCmd), e(statsCmd), e(stopCmd), e(tagCmd), e(topCmd), e(unpauseCmd), e(versionCmd), e(waitCmd),
+];
+
+export const GROUPS: Group[] = [
+  {
+    name: 'container',
+    short: 'Manage containers',
+    entries: [
+      e(attachCmd), e(commitCmd), e(cpCmd), e(createCmd), e(diffCmd), e(execCmd), e(exportCmd),
+      e(containerInspectCmd), e(killCmd), e(logsCmd), e(psCmd, 'ls', ['list', 'ps']), e(pauseCmd), e(portCmd),
+      e(containerPruneCmd), e(renameCmd), e(restartCmd), e(rmCmd, 'rm', ['remove']), e(runCmd), e(startCmd),
+      e(statsCmd), e(stopCmd), e(topCmd), e(unpauseCmd), e(waitCmd),
+    ],
+  },
+  {
+    name: 'image',
+    short: 'Manage images',
+    entries: [
+      e(historyCmd), e(importCmd), e(imageInspectCmd), e(loadCmd), e(imagesCmd, 'ls', ['list']), e(imagePruneCmd),
+      e(pullCmd), e(rmiCmd, 'rm', ['remove']), e(saveCmd), e(tagCmd),
+    ],
+  },
+  {
+    name: 'system',
+    short: 'Manage Shoal',
+    entries: [e(dfCmd), e(eventsCmd), e(infoCmd), e(systemPruneCmd)],
+  },
+];
+
+export function findEntry(entries: Entry[], name: string): Entry | undefined {
+  return entries.find((x) => x.name === name) ?? entries.find((x) => x.aliases.includes(name));
+}
+
+/** docker's "Aliases:" line, e.g. "shoal container ls, shoal container list, shoal container ps, shoal ps". */
+export function aliasesOf(bin: string, def: CmdDef): string[] {
+  const out: string[] = [];
+  for (const g of GROUPS) {
+    for (const x of g.entries) if (x.def === def) out.push(`${bin} ${g.name} ${x.name}`, ...x.aliases.map((a) => `${bin} ${g.name} ${a}`));
+  }
+  for (const x of TOP_LEVEL) if (x.def === def) out.push(`${bin} ${x.name}`);
+  return out;
+}

@@ -1,0 +1,46 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EscapeProxy, parseDetachKeys } from './streams.js';
+import { ellipsis, goQuote, indentJson, parseGoDuration, rfc3339NanoFixed, timestampParam, truncateId } from './util.js';
+
+process.env.TZ = 'UTC';
+
+test('ids, ellipsis, quoting', () => {
+  assert.equal(truncateId('sha256:0123456789abcdef0123'), '0123456789ab');
+  assert.equal(truncateId('abc'), 'abc');
+  assert.equal(ellipsis('short', 20), 'short');
+  assert.equal(ellipsis('0123456789abcdefghijklmnop', 20), '0123456789abcdefghi…');
+  assert.equal(ellipsis('日本語テキストです', 8), '日本語…');
+  assert.equal(goQuote('a "b"\n\\'), '"a \\"b\\"\\n\\\\"');
+});
+
+test('indentJson keeps the raw values and indents like json.Indent', () => {
+  assert.equal(indentJson('[{"a":1,"b":[],"c":{},"d":"x\\"y,z:{"}]'), '[\n    {\n        "a": 1,\n        "b": [],\n        "c": {},\n        "d": "x\\"y,z:{"\n    }\n]');
+  assert.equal(indentJson('{"n":12345678901234567890}'), '{\n    "n": 12345678901234567890\n}');
+});
+
+test('durations and timestamps', () => {
+  assert.equal(parseGoDuration('1h30m'), 5_400_000);
+  assert.equal(parseGoDuration('500ms'), 500);
+  assert.equal(parseGoDuration('abc'), undefined);
+  const now = Date.UTC(2026, 0, 1, 0, 10, 0);
+  assert.equal(timestampParam('10m', now), `${Date.UTC(2026, 0, 1) / 1000}.000000000`);
+  assert.equal(timestampParam('1700000000'), '1700000000');
+  assert.equal(timestampParam('2026-01-01T00:00:00Z'), `${Date.UTC(2026, 0, 1) / 1000}.000000000`);
+  assert.equal(timestampParam('2026-01-01T00:00:00.5Z'), `${Date.UTC(2026, 0, 1) / 1000}.500000000`);
+  assert.equal(timestampParam(undefined), undefined);
+  assert.throws(() => timestampParam('yesterday-ish'), /failed to parse value as time or duration/);
+  assert.equal(rfc3339NanoFixed(1795524570151371123n), '2026-11-24T12:49:30.151371123Z');
+});
+
+test('detach keys', () => {
+  assert.deepEqual(parseDetachKeys(undefined), [16, 17]);
+  assert.deepEqual(parseDetachKeys('ctrl-a,x'), [1, 120]);
+  assert.throws(() => parseDetachKeys('ctrl-1'), /Unknown character/);
+  const p = new EscapeProxy([16, 17]);
+  assert.deepEqual(p.feed(Buffer.from('ab')), { data: Buffer.from('ab'), detach: false });
+  // a partial sequence is held back, then released when it does not complete
+  assert.deepEqual(p.feed(Buffer.from([16])), { data: Buffer.alloc(0), detach: false });
+  assert.deepEqual(p.feed(Buffer.from('c')), { data: Buffer.from([16, 99]), detach: false });
+  assert.deepEqual(p.feed(Buffer.from([120, 16, 17, 121])), { data: Buffer.from([120]), detach: true });
+});
