@@ -158,7 +158,7 @@ describe('engine', () => {
   it('runs containers with the shoal CLI and exits with their code', async () => {
     const r = await h().shoal(['run', '--rm', 'busybox', 'echo', 'hi from shoal']);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout, 'hi from shoal\n');
+    assert.equal(r.stdout, 'hi from shoal\n', r.stderr);
     const five = await h().shoal(['run', '--name', 'five', 'busybox', 'sh', '-c', 'exit 5']);
     assert.equal(five.code, 5);
     const ps = await h().shoal(['ps', '-a', '--filter', 'name=five', '--format', '{{.Names}}\t{{.Status}}']);

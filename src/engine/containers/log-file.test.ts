@@ -196,3 +196,24 @@ describe('readLogs', () => {
     assert.deepEqual(got, ['aaaaaaaaaaaaaaaa\n', 'bbbbbbbbbbbbbbbbb\n', 'c\n', 'd\n']);
   });
 });
+
+describe('readLogs: a container that exits before its log file is seen', () => {
+  it('still yields the file written after the reader started, once stopWhen is already true', async () => {
+    const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'logs-late-'));
+    try {
+      const file = path.join(dir, 'late.log');
+      let exited = false;
+      const got: string[] = [];
+      const reading = (async () => {
+        for await (const r of readLogs(file, { follow: true, fromEnd: true, stopWhen: () => exited })) got.push(r.data.toString());
+      })();
+      await new Promise((r) => setTimeout(r, 20));
+      await fsp.writeFile(file, '2026-11-24T11:52:34.685467485+00:00 stdout F hi\n');
+      exited = true;
+      await reading;
+      assert.deepEqual(got, ['hi\n']);
+    } finally {
+      await fsp.rm(dir, { recursive: true, force: true });
+    }
+  });
+});

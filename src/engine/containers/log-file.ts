@@ -174,6 +174,11 @@ export async function* readLogs(path: string, opts: ReadLogsOptions = {}): Async
         }
         carry = Buffer.from(data.subarray(s));
       }
+      // The file may appear only now (a container that started and exited quickly): read it.
+      if (!file && follow) {
+        file = await open(path);
+        if (file) { watchFile(); continue; }
+      }
       if (!follow || (stop && !got)) return;
       if (got) continue;
       if (until !== undefined && BigInt(Date.now()) * 1_000_000n > until) return;
