@@ -76,7 +76,8 @@ export async function containerSizes(mgr: ContainerManager, c: ContainerRecord):
 export async function containerSummary(mgr: ContainerManager, c: ContainerRecord, size: boolean): Promise<any> {
   const out: any = {
     Id: c.Id, Names: [c.Name], Image: c.Config.Image, ImageID: c.Image,
-    Command: [c.Path, ...c.Args].join(' '),
+    // Docker quotes arguments that contain a space with single quotes.
+    Command: [c.Path, ...c.Args.map((a) => (a.includes(' ') ? `'${a}'` : a))].join(' '),
     Created: Math.floor(Date.parse(c.Created) / 1000), Ports: [], Labels: c.Config.Labels ?? {},
     State: c.State.Status, Status: statusText(c), HostConfig: { NetworkMode: c.HostConfig.NetworkMode },
     NetworkSettings: { Networks: c.NetworkSettings.Networks ?? {} }, Mounts: c.Mounts ?? [],
