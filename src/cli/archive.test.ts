@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
@@ -32,8 +32,9 @@ test('docker cp destination rules', () => {
   assert.throws(() => prepareArchiveCopy(file, { path: '/dst/nodir/', exists: false, isDir: false }), /no such directory/);
 });
 
-test('tar round trip with rebasing', async () => {
+test('tar round trip with rebasing', async (t) => {
   const root = mkdtempSync(path.join(tmpdir(), 'shoal-archive-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
   const src = path.join(root, 'src');
   mkdirSync(path.join(src, 'sub'), { recursive: true });
   writeFileSync(path.join(src, 'a.txt'), 'hello');

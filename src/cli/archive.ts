@@ -77,12 +77,13 @@ export async function copyInfoSourcePath(p: string, followLink: boolean): Promis
     const [dir, base] = splitPathDirEntry(p);
     let realDir = dir;
     try { realDir = await fs.realpath(dir); } catch { /* keep */ }
-    resolved = path.join(realDir, base);
+    resolved = `${realDir}/${base}`; // docker joins with a separator even after "/" ("//x")
     if (p.endsWith('/.')) resolved += '/.';
     else if (p.endsWith('/') && !resolved.endsWith('/')) resolved += '/';
   }
   let st;
   try { st = await fs.lstat(resolved); } catch { throw enoent('lstat', resolved.replace(/\/\.?$/, '') || '/'); }
+  if (resolved.startsWith('//')) resolved = resolved.slice(1);
   let rebaseName = '';
   if (assertsDirectory(p) && !st.isDirectory()) {
     throw new Error(`lstat ${p}: not a directory`);

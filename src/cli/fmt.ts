@@ -26,7 +26,22 @@ export function since(unixSeconds: number, now = Date.now()): string {
  * → a table with headers, "json" → one JSON object per line, anything else → the template per item.
  */
 export function renderList(format: string | undefined, defaultTable: string, items: object[], headers: Record<string, string>): string {
+  // `json` / `{{json .}}` of a docker list context goes through its MarshalJSON (encoding/json with
+  // HTML escaping, keys sorted), unlike the template's own json function.
+  if (format !== undefined && (format === 'json' || /^\{\{\s*json\s+\.\s*\}\}$/.test(format.trim()))) {
+    return items.map((it) => marshalContext(it) + '\n').join('');
+  }
   return F.formatRows(format, defaultTable, items, headers);
+}
+
+/** Go's json.Marshal of a context map: sorted keys, functions dropped, <, >, & and U+2028/9 escaped. */
+export function marshalContext(item: object): string {
+  const obj: Record<string, unknown> = {};
+  for (const k of Object.keys(item).sort()) {
+    const v = (item as Record<string, unknown>)[k];
+    if (typeof v !== 'function' && v !== undefined) obj[k] = v;
+  }
+  return JSON.stringify(obj).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** Go text/tabwriter over rows (docker's list settings: minwidth 10, padding 3, unless told otherwise). */

@@ -208,7 +208,7 @@ test('ps, rm, inspect, logs, exec against a fake daemon', async () => {
     assert.equal(r.out, 'true a<b\n');
     r = await run(d, ['container', 'inspect', 'web', 'nope']);
     assert.equal(r.code, 1);
-    assert.equal(r.err, 'Error: No such container: nope\n');
+    assert.equal(r.err, 'Error response from daemon: No such container: nope\n');
     assert.ok(r.out.startsWith('[\n    {'));
 
     r = await run(d, ['logs', '--tail', '2', 'web']);

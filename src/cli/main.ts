@@ -1,6 +1,6 @@
 // Entry point of the shoal CLI: global options, dispatch to commands, docker's error and exit-code behaviour.
 import { Client, DEFAULT_HOST } from './client.js';
-import { checkArgs, commandHelp, flagError, parseArgs, tokenize, type Ctx, type IO, type OptDef } from './command.js';
+import { checkArgs, commandHelp, flagError, parseArgs, type Ctx, type IO, type OptDef } from './command.js';
 import { aliasesOf, findEntry, GROUPS, TOP_LEVEL, type Entry, type Group } from './commands/index.js';
 import { cliVersion } from './commands/system-version.js';
 import { errorMessage, exitCodeOf, StatusError, UsageError } from './errors.js';
@@ -162,7 +162,8 @@ async function run(argv: string[], io: IO, out: (s: string) => void, err: (s: st
     client() {
       if (!client) {
         try {
-          client = new Client(host, { debug: debug ? (m) => err(`DEBU[0000] ${m}\n`) : undefined });
+          // SHOAL_CLI_TRACE=1 logs every API request (docker's -D itself prints no request log)
+          client = new Client(host, { debug: io.env.SHOAL_CLI_TRACE ? (m) => err(`DEBU[0000] ${m}\n`) : undefined });
         } catch (e) {
           throw new StatusError(errorMessage(e), 1);
         }
@@ -181,4 +182,4 @@ async function run(argv: string[], io: IO, out: (s: string) => void, err: (s: st
   }
 }
 
-export { tokenize };
+

@@ -1,12 +1,16 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from './command.js';
 import {
   buildCreateRequest, containerFlags, parseCpus, parseMount, parsePortSpecs, parseRestartPolicy, parseVolume, ramInBytes,
 } from './opts.js';
+
+const tmpDirs: string[] = [];
+after(() => { for (const d of tmpDirs) rmSync(d, { recursive: true, force: true }); });
+function tmp(): string { const d = mkdtempSync(path.join(tmpdir(), 'shoal-opts-')); tmpDirs.push(d); return d; }
 
 function req(argv: string[], env: Record<string, string | undefined> = {}) {
   const { opts, args } = parseArgs({ name: 'run', options: containerFlags(), interspersed: false, hNotHelp: true }, argv);
@@ -51,18 +55,18 @@ test('command, -i/-t and attach', () => {
 });
 
 test('environment: KEY=V, KEY from the environment, env files', () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'shoal-opts-'));
+  const dir = tmp();
   const f = path.join(dir, 'env');
   writeFileSync(f, '# comment\n\n  A=1\nFROMENV\nMISSING\nC=x=y\n');
   const r = req(['--env-file', f, '-e', 'B=2', '-e', 'HOME', '-e', 'NOPE', 'img'], { FROMENV: 'fe', HOME: '/root' });
   assert.deepEqual(r.body.Env, ['A=1', 'FROMENV=fe', 'C=x=y', 'B=2', 'HOME=/root', 'NOPE']);
-  assert.throws(() => req(['-e', '=x', 'img']), /invalid environment variable: =x/);
+  assert.throws(() => req(['-e', '=x', 'img']), /invalid argument "=x" for "-e, --env" flag: invalid environment variable: =x/);
   writeFileSync(f, 'BAD KEY=1\n');
   assert.throws(() => req(['--env-file', f, 'img']), /--env-file: invalid env file .*: variable 'BAD KEY' contains whitespaces/);
 });
 
 test('labels and label files', () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'shoal-opts-'));
+  const dir = tmp();
   const f = path.join(dir, 'labels');
   writeFileSync(f, 'a=1\nnovalue\n');
   const r = req(['--label-file', f, '-l', 'b=2', '--label', 'c', 'img']);

@@ -401,7 +401,7 @@ export function containerFlags(): OptDef[] {
     list('dns-search', 'Set custom DNS search domains'),
     str('domainname', 'Container NIS domain name'),
     str('entrypoint', 'Overwrite the default ENTRYPOINT of the image'),
-    list('env', 'Set environment variables', { short: 'e' }),
+    list('env', 'Set environment variables', { short: 'e', parse: (v) => { if (v.split('=')[0] === '') throw new Error(`invalid environment variable: ${v}`); return v; } }),
     list('env-file', 'Read in a file of environment variables'),
     list('expose', 'Expose a port or a range of ports'),
     list('gpus', 'GPU devices to add to the container (\'all\' to pass all GPUs)', { type: 'gpu-request', hidden: true }),

@@ -44,3 +44,14 @@ test('detach keys', () => {
   assert.deepEqual(p.feed(Buffer.from('c')), { data: Buffer.from([16, 99]), detach: false });
   assert.deepEqual(p.feed(Buffer.from([120, 16, 17, 121])), { data: Buffer.from([120]), detach: true });
 });
+
+test('image references', async () => {
+  const { validateReference, splitRef, tagNameOnly } = await import('./commands/shared.js');
+  for (const ok of ['busybox', 'busybox:1.36', 'localhost:5000/a/b:c', 'Registry.Example.com/a', 'a@sha256:abc', 'sha256:0036fed5fda9']) assert.doesNotThrow(() => validateReference(ok), ok);
+  assert.throws(() => validateReference('Busybox'), /^Error: invalid reference format: repository name \(library\/Busybox\) must be lowercase$/);
+  assert.throws(() => validateReference('a//b'), /^Error: invalid reference format$/);
+  assert.deepEqual(splitRef('localhost:5000/a:v1'), { repo: 'localhost:5000/a', tag: 'v1' });
+  assert.deepEqual(splitRef('localhost:5000/a'), { repo: 'localhost:5000/a' });
+  assert.equal(tagNameOnly('docker.io/library/busybox'), 'busybox:latest');
+  assert.equal(tagNameOnly('x/y:1'), 'x/y:1');
+});

@@ -44,7 +44,7 @@ export const portCmd: CmdDef = {
       if (!/^\d+$/.test(p)) throw new Error(`invalid port: ${port}`);
       const key = `${p}/${proto}`;
       const fronts = ports[key];
-      if (!fronts || fronts.length === 0) throw new Error(`Error: No public port '${key}' published for ${container}`);
+      if (!fronts || fronts.length === 0) throw new Error(`Error: No public port '${port}' published for ${container}`);
       for (const f of fronts) out.push(joinHostPort(f.HostIp ?? '', f.HostPort ?? ''));
     } else {
       for (const [from, fronts] of Object.entries(ports)) {

@@ -103,6 +103,7 @@ export function containerContext(c: any, trunc: boolean, now = Date.now()): Reco
     Mounts: mounts,
     Names: name,
     Networks: Object.keys(c.NetworkSettings?.Networks ?? {}).join(','),
+    Platform: null,
     Ports: displayablePorts(c.Ports),
     RunningFor: since(c.Created ?? 0, now),
     Size: size,

@@ -36,7 +36,7 @@ function imageContext(img: any, repo: string, tag: string, digest: string, trunc
     Size: humanSizePrec(size),
     Tag: tag,
     UniqueSize: img.SharedSize === -1 || img.SharedSize === undefined ? 'N/A' : humanSize(size - img.SharedSize),
-    VirtualSize: humanSizePrec(img.VirtualSize ?? size),
+    VirtualSize: humanSize(img.VirtualSize ?? size),
   };
 }
 

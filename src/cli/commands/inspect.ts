@@ -14,15 +14,6 @@ async function rawGet(ctx: Ctx, path: string, query?: Record<string, string | bo
   return (await readAll(res)).toString('utf8').trim();
 }
 
-function notFoundAs(kind: string, getter: Getter): Getter {
-  return async (ref) => {
-    try { return await getter(ref); } catch (e) {
-      if (isNotFound(e)) throw new Error(`Error: No such ${kind}: ${ref}`);
-      throw e;
-    }
-  };
-}
-
 /** docker's inspect.Inspect: a JSON array (4-space indent), "json" (compact) or a template per element. */
 export async function inspectRefs(ctx: Ctx, refs: string[], format: string | undefined, get: Getter): Promise<number> {
   const errs: string[] = [];
@@ -62,7 +53,7 @@ export const containerInspectCmd: CmdDef = {
   args: { min: 1 },
   options: [formatOpt, { long: 'size', short: 's', kind: 'bool', desc: 'Display total file sizes' }],
   run: (ctx, args, o) => inspectRefs(ctx, args, o.format || undefined,
-    notFoundAs('container', (ref) => rawGet(ctx, `/containers/${enc(ref)}/json`, { size: o.size || undefined }))),
+    (ref) => rawGet(ctx, `/containers/${enc(ref)}/json`, { size: o.size || undefined })),
 };
 
 export const imageInspectCmd: CmdDef = {
@@ -71,7 +62,7 @@ export const imageInspectCmd: CmdDef = {
   short: 'Display detailed information on one or more images',
   args: { min: 1 },
   options: [formatOpt, { long: 'platform', kind: 'string', desc: 'Inspect a specific platform of the multi-platform image.' }],
-  run: (ctx, args, o) => inspectRefs(ctx, args, o.format || undefined, notFoundAs('image', (ref) => rawGet(ctx, `/images/${enc(ref)}/json`))),
+  run: (ctx, args, o) => inspectRefs(ctx, args, o.format || undefined, (ref) => rawGet(ctx, `/images/${enc(ref)}/json`)),
 };
 
 const TYPES = ['config', 'container', 'image', 'network', 'node', 'plugin', 'secret', 'service', 'task', 'volume'];

@@ -1,6 +1,6 @@
 // Helpers shared by several commands.
 import type { Ctx } from '../command.js';
-import { errorMessage, joinErrors, StatusError } from '../errors.js';
+import { errorMessage, joinErrors } from '../errors.js';
 import type { Hijacked } from '../client.js';
 import { readAll } from '../client.js';
 import type { IncomingMessage } from 'node:http';
@@ -118,7 +118,14 @@ export async function attachStartWait(ctx: Ctx, id: string, o: {
       return await status;
     }
     if (!o.stdout && !o.stderr) attach.hijacked.close();
-    await attach.stream.catch(() => undefined);
+    // Output still in flight is drained; a connection the daemon never closes after the exit is dropped.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      attach.stream.catch(() => undefined),
+      new Promise<void>((r) => { timer = setTimeout(() => { attach.hijacked.close(); r(); }, 5000); }),
+    ]);
+    clearTimeout(timer);
+    await attach.stream.catch(() => undefined); // settles at once once closed; restores the terminal
     return first.code;
   } finally {
     stopResize();
@@ -148,17 +155,18 @@ export function splitRef(ref: string): { repo: string; tag?: string; digest?: st
 /** docker's reference validation for the common mistakes (uppercase repository names, bad characters). */
 export function validateReference(ref: string): void {
   const { repo } = splitRef(ref);
-  if (repo === '' ) throw new Error('invalid reference format');
-  if (/[A-Z]/.test(repo)) {
-    const full = repo.includes('/') ? repo : `library/${repo}`;
+  if (repo === '') throw new Error('invalid reference format');
+  // a first component with a dot or a port, or "localhost", is a registry domain (which may have capitals)
+  const slash = repo.indexOf('/');
+  const first = slash < 0 ? '' : repo.slice(0, slash);
+  const hasDomain = first !== '' && (first.includes('.') || first.includes(':') || first === 'localhost');
+  const domain = hasDomain ? first : '';
+  const path = hasDomain ? repo.slice(slash + 1) : repo;
+  if (/[A-Z]/.test(path)) {
+    const full = hasDomain || path.includes('/') ? repo : `library/${repo}`;
     throw new Error(`invalid reference format: repository name (${full}) must be lowercase`);
   }
-  if (!/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?::\d+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/.test(repo.replace(/^[a-zA-Z0-9.-]+(:\d+)?\/(?=.)/, (m) => (m.includes('.') || m.includes(':') || m.startsWith('localhost') ? '' : m)))) {
-    throw new Error('invalid reference format');
-  }
-}
-
-/** Prints a message and returns the failure code (helper for commands that report without throwing). */
-export function fail(ctx: Ctx, msg: string, code = 1): never {
-  throw new StatusError(msg, code);
+  const component = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+  if (!new RegExp(`^${component}(?:/${component})*$`).test(path)) throw new Error('invalid reference format');
+  if (domain && !/^[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?(?::\d+)?$/.test(domain)) throw new Error('invalid reference format');
 }

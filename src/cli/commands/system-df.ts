@@ -1,6 +1,6 @@
 // shoal system df
 import type { CmdDef } from '../command.js';
-import { humanSize, renderList, since } from '../fmt.js';
+import { humanSize, humanSizePrec, renderList, since } from '../fmt.js';
 import { truncateId } from '../util.js';
 import { containerContext, PS_HEADERS } from './container-ps.js';
 import { IMAGE_HEADERS } from './image-list.js';
@@ -82,7 +82,7 @@ export const dfCmd: CmdDef = {
         ID: trunc ? truncateId(i.Id) : i.Id,
         Repository: repo,
         SharedSize: i.SharedSize === -1 ? 'N/A' : humanSize(i.SharedSize ?? 0),
-        Size: humanSize(i.Size ?? 0),
+        Size: humanSizePrec(i.Size ?? 0),
         Tag: tag,
         UniqueSize: i.SharedSize === -1 ? 'N/A' : humanSize((i.Size ?? 0) - (i.SharedSize ?? 0)),
       };

@@ -69,13 +69,15 @@ function serverLines(s: Record<string, any>): string[][] {
     rows.push([` ${c.Name}:`]);
     const d = c.Details ?? {};
     if (c.Name === 'Engine') {
+      // like docker's template: the Engine lines come from the component's Details only
+      const det = (k: string) => (d[k] === undefined || d[k] === null ? '' : String(d[k]));
       rows.push(['  Version:', c.Version ?? '']);
-      rows.push(['  API version:', `${d.ApiVersion ?? s.ApiVersion ?? ''} (minimum version ${d.MinAPIVersion ?? s.MinAPIVersion ?? ''})`]);
-      rows.push(['  Go version:', d.GoVersion ?? s.GoVersion ?? '']);
-      rows.push(['  Git commit:', d.GitCommit ?? s.GitCommit ?? '']);
-      rows.push(['  Built:', d.BuildTime ?? s.BuildTime ?? '']);
-      rows.push(['  OS/Arch:', `${d.Os ?? s.Os ?? ''}/${d.Arch ?? s.Arch ?? ''}`]);
-      rows.push(['  Experimental:', String(d.Experimental ?? s.Experimental ?? 'false')]);
+      rows.push(['  API version:', `${det('ApiVersion')} (minimum version ${det('MinAPIVersion')})`]);
+      rows.push(['  Go version:', det('GoVersion')]);
+      rows.push(['  Git commit:', det('GitCommit')]);
+      rows.push(['  Built:', det('BuildTime')]);
+      rows.push(['  OS/Arch:', `${det('Os')}/${det('Arch')}`]);
+      rows.push(['  Experimental:', det('Experimental')]);
     } else {
       rows.push(['  Version:', c.Version ?? '']);
       const keys = Object.keys(d).sort();

@@ -89,8 +89,9 @@ export async function getArchive(mgr: ContainerManager, c: ContainerRecord, p: s
   await withRootfs(mgr, c, async (root) => {
     const full = inside(root, p);
     onStat(await pathStat(full, p));
-    const base = p.endsWith('/.') ? '.' : path.basename(full);
-    const t = tarProcess(['--numeric-owner', '-C', path.dirname(full), '-c', base]);
+    // "dir/." means the directory's contents, not the directory itself.
+    const contents = p.endsWith('/.');
+    const t = tarProcess(['--numeric-owner', '-C', contents ? full : path.dirname(full), '-c', contents ? '.' : path.basename(full)]);
     t.stdout.pipe(out);
     await t.done;
   });
