@@ -151,7 +151,9 @@ export function registerContainerRoutes(r: Router, mgr: ContainerManager, execs:
       await attachContainer(mgr, c, null as any, opts); // throws the 409
     }
     const sock = ctx.hijack(c.Config.Tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
-    await attachContainer(mgr, c, sock, opts);
+    const done = attachContainer(mgr, c, sock, opts);
+    mgr.trackAttach(c.Id, done);
+    await done;
   };
   r.post('/containers/:id/attach', attach);
 

@@ -335,7 +335,11 @@ export class ContainerManager {
       await this.store.save(c);
       this.notify(c, 'exit');
       if (restart) this.scheduleRestart(c);
-      else if (c.HostConfig.AutoRemove) await this.remove(c.Id, { force: true }).catch((err) => this.o.log.warn({ id: c.Id, err: (err as Error).message }, 'auto-remove failed'));
+      else if (c.HostConfig.AutoRemove) {
+        // Attached clients read the log file: let them drain it before it is deleted.
+        await Promise.race([Promise.all([...(this.attached.get(c.Id) ?? [])]), sleep(5000)]);
+        await this.remove(c.Id, { force: true }).catch((err) => this.o.log.warn({ id: c.Id, err: (err as Error).message }, 'auto-remove failed'));
+      }
     } finally {
       this.exiting.delete(c.Id);
     }
@@ -506,6 +510,18 @@ export class ContainerManager {
     }
   }
   private removing = new Set<string>();
+  private attached = new Map<string, Set<Promise<void>>>();
+
+  /** Registers an attach stream; auto-remove waits for it to finish reading the log. */
+  trackAttach(id: string, done: Promise<void>): void {
+    const set = this.attached.get(id) ?? new Set<Promise<void>>();
+    const p = done.catch(() => undefined).finally(() => {
+      set.delete(p);
+      if (!set.size) this.attached.delete(id);
+    });
+    set.add(p);
+    this.attached.set(id, set);
+  }
 
   async rename(ref: string, name: string): Promise<void> {
     const c = this.store.get(ref);
