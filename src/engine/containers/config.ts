@@ -21,7 +21,8 @@ export function mergeConfig(body: any, imageConfig: any): any {
     AttachStdin: !!body.AttachStdin, AttachStdout: body.AttachStdout ?? true, AttachStderr: body.AttachStderr ?? true,
     ExposedPorts: { ...(img.ExposedPorts ?? {}), ...(body.ExposedPorts ?? {}) },
     Tty: !!body.Tty, OpenStdin: !!body.OpenStdin, StdinOnce: !!body.StdinOnce,
-    Env: mergeEnv(img.Env?.length ? img.Env : [DEFAULT_PATH], body.Env ?? []),
+    // Docker always supplies a PATH when neither the image nor the user sets one.
+    Env: mergeEnv([DEFAULT_PATH, ...(img.Env ?? [])], body.Env ?? []),
     Cmd: null, Image: body.Image, Volumes: { ...(img.Volumes ?? {}), ...(body.Volumes ?? {}) } ,
     WorkingDir: body.WorkingDir || img.WorkingDir || '',
     Entrypoint: null, OnBuild: null, Labels: { ...(img.Labels ?? {}), ...(body.Labels ?? {}) },

@@ -79,9 +79,14 @@ async function pathStat(full: string, p: string): Promise<any> {
   const st = await fs.lstat(full).catch(() => { throw new NotFound(`Could not find the file ${p} in container`); });
   const linkTarget = st.isSymbolicLink() ? await fs.readlink(full) : '';
   // Go's FileMode: type bits in the high bits, permission bits low.
+  // Go's FileMode is a uint32: permission bits low, type and special bits high.
   let mode = st.mode & 0o777;
   if (st.isDirectory()) mode |= 0x80000000;
   if (st.isSymbolicLink()) mode |= 0x08000000;
+  if (st.mode & 0o1000) mode |= 0x00100000; // sticky
+  if (st.mode & 0o2000) mode |= 0x00400000; // setgid
+  if (st.mode & 0o4000) mode |= 0x00800000; // setuid
+  mode >>>= 0;
   return { name: path.basename(p) || '/', size: st.size, mode, mtime: st.mtime.toISOString(), linkTarget };
 }
 

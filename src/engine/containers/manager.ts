@@ -61,8 +61,9 @@ export class ContainerManager {
         const st = await this.o.runtime.state(c.Id);
         const exitFile = await fs.readFile(path.join(this.exitDir, c.Id), 'utf8').catch(() => undefined);
         if (exitFile !== undefined || !st || st.status === 'stopped') {
-          // It exited while we were away: conmon recorded the code.
-          await this.handleExit(c, exitFile !== undefined ? Number(exitFile.trim()) : 255);
+          // It exited while we were away: conmon recorded the code, and the file's mtime is when.
+          const when = await fs.stat(path.join(this.exitDir, c.Id)).then((s) => s.mtime, () => undefined);
+          await this.handleExit(c, exitFile !== undefined ? Number(exitFile.trim()) : 255, when);
         } else {
           c.State.Pid = st.pid;
           c.State.Paused = st.status === 'paused';
@@ -77,7 +78,8 @@ export class ContainerManager {
     // Restart policies apply after a daemon restart, as dockerd does on boot.
     for (const c of this.store.all()) {
       const p = c.HostConfig.RestartPolicy?.Name;
-      if (!c.State.Running && !c.shoal.manuallyStopped && (p === 'always' || p === 'unless-stopped')) {
+      // Docker restarts `always` containers on boot even after a manual stop; not `unless-stopped`.
+      if (!c.State.Running && (p === 'always' || (p === 'unless-stopped' && !c.shoal.manuallyStopped))) {
         this.start(c.Id).catch((err) => this.o.log.error({ id: c.Id, err: (err as Error).message }, 'restart on boot failed'));
       }
     }
@@ -317,13 +319,13 @@ export class ContainerManager {
 
   // ---------- exit, restart policy ----------
 
-  private async handleExit(c: ContainerRecord, code: number): Promise<void> {
+  private async handleExit(c: ContainerRecord, code: number, finishedAt = new Date()): Promise<void> {
     if (this.exiting.has(c.Id)) return;
     this.exiting.add(c.Id);
     try {
       const oom = await fs.stat(path.join(this.bundle(c.Id), 'persist', 'oom')).then(() => true, () => false);
       this.health.untrack(c.Id);
-      Object.assign(c.State, { Status: 'exited', Running: false, Paused: false, Restarting: false, Pid: 0, ExitCode: code, OOMKilled: oom, FinishedAt: new Date().toISOString() });
+      Object.assign(c.State, { Status: 'exited', Running: false, Paused: false, Restarting: false, Pid: 0, ExitCode: code, OOMKilled: oom, FinishedAt: finishedAt.toISOString() });
       await this.cleanupAfterExit(c);
       await fs.rm(path.join(this.exitDir, c.Id), { force: true });
       if (oom) this.o.events.emit('container', 'oom', c.Id, this.attrs(c));
@@ -379,11 +381,11 @@ export class ContainerManager {
 
   private async cleanupAfterExit(c: ContainerRecord): Promise<void> {
     await this.o.runtime.delete(c.Id);
-    if (c.shoal.rootfsMounted) {
-      await unmountRootfs(rootfsPaths(this.store.dir(c.Id), this.bundle(c.Id)));
-      c.shoal.rootfsMounted = false;
-    }
-    if (c.shoal.netnsPath) { await this.o.sandboxes.remove(c.Id); c.shoal.netnsPath = undefined; }
+    // Unmount whether or not the record says so: a crash mid-start leaves a mount it never recorded.
+    await unmountRootfs(rootfsPaths(this.store.dir(c.Id), this.bundle(c.Id)));
+    c.shoal.rootfsMounted = false;
+    await this.o.sandboxes.remove(c.Id);
+    c.shoal.netnsPath = undefined;
   }
 
   // ---------- wait ----------
