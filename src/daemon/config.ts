@@ -12,13 +12,29 @@ export interface DaemonConfig {
   runc: string;
   conmon: string;
   configFile?: string;
+  /** default bridge address, e.g. 10.5.0.1/24 */
+  bip?: string;
+  defaultAddressPools?: { base: string; size: number }[];
+  /** upstream resolvers for the embedded DNS and the default bridge */
+  dns: string[];
+  mtu?: number;
 }
 
 // daemon.json keys we honour, mapped to our option names.
 const FILE_KEYS: Record<string, keyof DaemonConfig> = {
   'data-root': 'dataRoot', 'exec-root': 'execRoot', hosts: 'hosts', pidfile: 'pidfile', 'log-level': 'logLevel',
-  debug: 'debug', 'cgroup-parent': 'cgroupParent',
+  debug: 'debug', 'cgroup-parent': 'cgroupParent', bip: 'bip', 'default-address-pools': 'defaultAddressPools', dns: 'dns', mtu: 'mtu',
 };
+
+/** --default-address-pool base=10.10.0.0/16,size=24 */
+export function parseAddressPool(v: string): { base: string; size: number } {
+  const kv = Object.fromEntries(v.split(',').map((p) => p.split('=').map((x) => x.trim())));
+  const size = Number(kv.size);
+  if (!kv.base || !/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(kv.base) || !Number.isInteger(size) || size < 1 || size > 32) {
+    throw new Error(`invalid default address pool: ${v} (want base=CIDR,size=N)`);
+  }
+  return { base: kv.base, size };
+}
 
 export function parseDaemonArgs(argv: string[]): DaemonConfig {
   const cmd = new Command('shoald')
@@ -33,6 +49,10 @@ export function parseDaemonArgs(argv: string[]): DaemonConfig {
     .option('--cgroup-parent <name>', 'parent cgroup for all containers')
     .option('--runtime <path>', 'OCI runtime binary', 'runc')
     .option('--conmon <path>', 'conmon binary', 'conmon')
+    .option('--bip <cidr>', 'IPv4 address (with prefix) of the default bridge')
+    .option('--default-address-pool <pool>', 'default address pool for networks: base=CIDR,size=N', (v: string, prev: { base: string; size: number }[] = []) => [...prev, parseAddressPool(v)])
+    .option('--dns <ip>', 'DNS server for containers (upstream of the embedded DNS)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--mtu <n>', 'MTU of container networks', (v: string) => Number(v))
     .version('shoald 0.1.0', '-v, --version')
     .allowExcessArguments(false);
   cmd.parse(argv, { from: 'user' });
@@ -60,5 +80,9 @@ export function parseDaemonArgs(argv: string[]): DaemonConfig {
     debug,
     cgroupParent: (o.cgroupParent ?? file.cgroupParent ?? 'shoal').replace(/^\/+|\/+$/g, ''),
     runc: o.runtime, conmon: o.conmon, configFile,
+    bip: o.bip ?? file.bip,
+    defaultAddressPools: o.defaultAddressPool ?? file.defaultAddressPools,
+    dns: o.dns ?? file.dns ?? [],
+    mtu: o.mtu ?? file.mtu,
   };
 }

@@ -5,12 +5,17 @@ import { Router } from '../api/router.js';
 import { registerContainerRoutes } from '../api/routes/containers.js';
 import { registerImageRoutes } from '../api/routes/images.js';
 import { registerSystemRoutes } from '../api/routes/system.js';
+import { registerVolumeRoutes } from '../api/routes/volumes.js';
+import { volumeUsers } from '../engine/containers/mounts.js';
+import { VolumeStore } from '../engine/volumes/volume-store.js';
 import { ExecManager } from '../engine/containers/exec.js';
 import { ContainerManager } from '../engine/containers/manager.js';
 import { Runtime } from '../engine/containers/runtime.js';
 import { EventBus } from '../engine/events.js';
 import { ImageStore } from '../engine/images/image-store.js';
+import { NetworkManager } from '../engine/networks/network-manager.js';
 import { Sandboxes } from '../engine/networks/sandbox.js';
+import { registerNetworkRoutes } from '../api/routes/networks.js';
 import { newId } from '../util/ids.js';
 import { parseDaemonArgs } from './config.js';
 import { createLogger } from './logger.js';
@@ -34,18 +39,28 @@ export async function main(argv: string[]): Promise<void> {
   await images.init();
   const sandboxes = new Sandboxes(path.join(cfg.execRoot, 'netns'));
   await sandboxes.init();
+  const networks = new NetworkManager({ dataRoot: cfg.dataRoot, log, events, bip: cfg.bip, pools: cfg.defaultAddressPools, dns: cfg.dns, mtu: cfg.mtu });
+  await networks.loadHostResolvers();
+  await networks.init();
+  const volumes = new VolumeStore({ root: path.join(cfg.dataRoot, 'volumes'), events, log });
+  await volumes.init();
   const runtime = new Runtime({
     runc: await findBinary(cfg.runc), conmon: await findBinary(cfg.conmon), runcRoot: path.join(cfg.execRoot, 'runc'),
     socketDir: path.join(cfg.execRoot, 's'), logLevel: cfg.debug ? 'debug' : 'error',
   });
-  const mgr = new ContainerManager({ dataRoot: cfg.dataRoot, execRoot: cfg.execRoot, cgroupParent: cfg.cgroupParent, runtime, images, sandboxes, events, log });
+  const mgr = new ContainerManager({ dataRoot: cfg.dataRoot, execRoot: cfg.execRoot, cgroupParent: cfg.cgroupParent, runtime, images, sandboxes, networks, events, log, volumes });
+  volumes.usersOf = (name) => volumeUsers(mgr.store.all(), name);
+  networks.containers = () => mgr.store.all();
   await mgr.init();
+  await networks.restore();
   const execs = new ExecManager(mgr);
 
   const router = new Router();
-  registerSystemRoutes(router, { mgr, events, dataRoot: cfg.dataRoot, execRoot: cfg.execRoot, startedAt: new Date(), name: '', engineId: await engineId(cfg.dataRoot), debug: cfg.debug });
+  registerSystemRoutes(router, { mgr, events, dataRoot: cfg.dataRoot, execRoot: cfg.execRoot, startedAt: new Date(), name: '', engineId: await engineId(cfg.dataRoot), debug: cfg.debug, volumes });
   registerImageRoutes(router, { images, usedBy: (id) => mgr.usedBy(id), containerCount: (id) => mgr.usedBy(id).length });
   registerContainerRoutes(router, mgr, execs);
+  registerVolumeRoutes(router, volumes);
+  registerNetworkRoutes(router, networks, mgr);
 
   const server = new ApiServer(router, log);
   for (const h of cfg.hosts) await server.listen(h);
@@ -55,6 +70,7 @@ export async function main(argv: string[]): Promise<void> {
   const stop = async (sig: string) => {
     log.info({ signal: sig }, 'shutting down');
     mgr.shutdown();
+    networks.shutdown();
     // Streams (logs -f, events) would hold close() forever; they are cut after a short grace.
     await Promise.race([server.close().catch(() => undefined), new Promise((r) => setTimeout(r, 1000))]);
     await fs.rm(cfg.pidfile, { force: true });

@@ -101,7 +101,7 @@ export function registerContainerRoutes(r: Router, mgr: ContainerManager, execs:
   });
 
   r.delete('/containers/:id', async (ctx) => {
-    await mgr.remove(ctx.params.id, { force: bool(ctx.query.get('force')) });
+    await mgr.remove(ctx.params.id, { force: bool(ctx.query.get('force')), volumes: bool(ctx.query.get('v')) });
     ctx.status = 204;
   });
 

@@ -7,6 +7,7 @@ import type { EngineEvent, EventBus } from '../../engine/events.js';
 import { parseFilterParam, containerSummary } from '../../engine/containers/summary.js';
 import { parseTimeNs } from './containers.js';
 import { commonHeaders } from '../server.js';
+import type { VolumeStore } from '../../engine/volumes/volume-store.js';
 
 export const VERSION = '0.1.0';
 
@@ -19,6 +20,7 @@ export interface SystemDeps {
   name: string;
   engineId: string;
   debug: boolean;
+  volumes?: VolumeStore;
 }
 
 export function matchEvent(ev: EngineEvent, f: Record<string, string[]>): boolean {
@@ -98,7 +100,7 @@ export function registerSystemRoutes(r: Router, d: SystemDeps): void {
   r.get('/system/df', async () => {
     const containers = await Promise.all(d.mgr.store.all().map((c) => containerSummary(d.mgr, c, true)));
     const usage = await d.mgr.images.diskUsage((id: string) => d.mgr.usedBy(id).length);
-    return { ...usage, Containers: containers, Volumes: [], BuildCache: [] };
+    return { ...usage, Containers: containers, Volumes: (await d.volumes?.diskUsage()) ?? [], BuildCache: [] };
   });
 }
 

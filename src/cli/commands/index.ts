@@ -7,6 +7,7 @@ import { killCmd, pauseCmd, renameCmd, restartCmd, rmCmd, stopCmd, unpauseCmd, w
 import { logsCmd } from './container-logs.js';
 import { commitCmd, diffCmd, exportCmd, portCmd, topCmd } from './container-misc.js';
 import { psCmd } from './container-ps.js';
+import { networkConnectCmd, networkCreateCmd, networkDisconnectCmd, networkInspectCmd, networkLsCmd, networkPruneCmd, networkRmCmd } from './network.js';
 import { createCmd, runCmd } from './container-run.js';
 import { statsCmd } from './container-stats.js';
 import { historyCmd } from './image-history.js';
@@ -19,6 +20,7 @@ import { dfCmd } from './system-df.js';
 import { eventsCmd } from './system-events.js';
 import { infoCmd } from './system-info.js';
 import { versionCmd } from './system-version.js';
+import { volumeCreateCmd, volumeInspectCmd, volumeLsCmd, volumePruneCmd, volumeRmCmd } from './volume.js';
 
 export interface Entry {
   def: CmdDef;
@@ -62,9 +64,24 @@ export const GROUPS: Group[] = [
     ],
   },
   {
+    name: 'network',
+    short: 'Manage networks',
+    entries: [
+      e(networkConnectCmd), e(networkCreateCmd), e(networkDisconnectCmd), e(networkInspectCmd),
+      e(networkLsCmd, 'ls', ['list']), e(networkPruneCmd), e(networkRmCmd, 'rm', ['remove']),
+    ],
+  },
+  {
     name: 'system',
     short: 'Manage Shoal',
     entries: [e(dfCmd), e(eventsCmd), e(infoCmd), e(systemPruneCmd)],
+  },
+  {
+    name: 'volume',
+    short: 'Manage volumes',
+    entries: [
+      e(volumeCreateCmd), e(volumeInspectCmd), e(volumeLsCmd, 'ls', ['list']), e(volumePruneCmd), e(volumeRmCmd, 'rm', ['remove']),
+    ],
   },
 ];
 

@@ -33,7 +33,7 @@ test('restart policy validation', () => {
   assert.throws(() => defaultHostConfig({ RestartPolicy: { Name: 'sometimes' } }), /invalid restart policy/);
   assert.throws(() => defaultHostConfig({ RestartPolicy: { Name: 'always', MaximumRetryCount: 3 } }), /maximum retry count/);
   assert.throws(() => defaultHostConfig({ AutoRemove: true, RestartPolicy: { Name: 'always' } }), /--restart and --rm/);
-  assert.equal(defaultHostConfig({}).NetworkMode, 'none');
+  assert.equal(defaultHostConfig({}).NetworkMode, 'default');
 });
 
 test('signals', () => {

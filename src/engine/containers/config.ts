@@ -50,7 +50,7 @@ export function mergeConfig(body: any, imageConfig: any): any {
 export function defaultHostConfig(hc: any = {}): any {
   const out = {
     Binds: hc.Binds ?? null, ContainerIDFile: '', LogConfig: { Type: 'k8s-file', Config: {} },
-    NetworkMode: hc.NetworkMode || 'none', PortBindings: hc.PortBindings ?? {},
+    NetworkMode: hc.NetworkMode || 'default', PortBindings: hc.PortBindings ?? {},
     RestartPolicy: { Name: hc.RestartPolicy?.Name || 'no', MaximumRetryCount: hc.RestartPolicy?.MaximumRetryCount ?? 0 },
     AutoRemove: !!hc.AutoRemove, VolumeDriver: '', VolumesFrom: hc.VolumesFrom ?? null,
     CapAdd: hc.CapAdd ?? null, CapDrop: hc.CapDrop ?? null, CgroupnsMode: 'host', Dns: hc.Dns ?? [], DnsOptions: hc.DnsOptions ?? [],

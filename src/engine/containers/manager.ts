@@ -5,11 +5,13 @@ import type { Logger } from '../../daemon/logger.js';
 import { newId, shortId } from '../../util/ids.js';
 import type { EventBus } from '../events.js';
 import type { ImageStore } from '../images/image-store.js';
+import type { VolumeStore } from '../volumes/volume-store.js';
 import type { Sandboxes } from '../networks/sandbox.js';
 import { defaultHostConfig, healthTimings, mergeConfig, parseSignal } from './config.js';
 import { ContainerStore } from './container-store.js';
 import { HealthMonitor } from './health.js';
-import { buildSpec, type SpecMount } from './oci-spec.js';
+import { buildSpec } from './oci-spec.js';
+import { mountsSummary, releaseMounts, removeAnonymousVolumes, resolveMounts, specMounts } from './mounts.js';
 import { mountRootfs, resolveUser, rootfsPaths, unmountRootfs } from './rootfs.js';
 import { Runtime, RuntimeError } from './runtime.js';
 import { freshState, type ContainerRecord } from './types.js';
@@ -24,6 +26,7 @@ export interface ManagerOptions {
   sandboxes: Sandboxes;
   events: EventBus;
   log: Logger;
+  volumes: VolumeStore;
 }
 
 type Waiter = { cond: string; resolve: (r: { StatusCode: number; Error: { Message: string } | null }) => void };
@@ -118,6 +121,7 @@ export class ContainerManager {
     const config = mergeConfig(body, img.config?.config ?? img.config?.Config ?? {});
     if (!config.Hostname) config.Hostname = id.slice(0, 12);
     this.validateNetworkMode(hostConfig.NetworkMode);
+    const mountPoints = await resolveMounts({ containerId: id, hostConfig, config, volumes: this.o.volumes, findContainer: (r) => this.store.find(r) });
     const dir = this.store.dir(id);
     const argv = [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])];
     const rec: ContainerRecord = {
@@ -125,10 +129,10 @@ export class ContainerManager {
       ResolvConfPath: path.join(dir, 'resolv.conf'), HostnamePath: path.join(dir, 'hostname'), HostsPath: path.join(dir, 'hosts'),
       LogPath: path.join(dir, `${id}-json.log`), Name: finalName, RestartCount: 0, Driver: 'overlay2', Platform: 'linux',
       MountLabel: '', ProcessLabel: '', AppArmorProfile: '', ExecIDs: null, HostConfig: hostConfig, Config: config,
-      NetworkSettings: this.networkSettings(hostConfig.NetworkMode), Mounts: mountsSummary(hostConfig),
-      shoal: { manuallyStopped: false, cgroupPath: `/${this.o.cgroupParent}/${id}` },
+      NetworkSettings: this.networkSettings(hostConfig.NetworkMode), Mounts: mountsSummary(mountPoints),
+      shoal: { manuallyStopped: false, cgroupPath: `/${this.o.cgroupParent}/${id}`, mountPoints },
     };
-    await this.store.add(rec);
+    await this.store.add(rec).finally(() => this.o.volumes.release(id));
     this.o.events.emit('container', 'create', id, this.attrs(rec));
     return { Id: id, Warnings: [] };
   }
@@ -190,7 +194,7 @@ export class ContainerManager {
       // Attached clients and waiters must not hang on a container that never ran;
       // an auto-remove container is removed, as Docker does when its start fails.
       this.notify(c, 'exit');
-      if (c.HostConfig.AutoRemove) await this.remove(c.Id, { force: true }).catch(() => undefined);
+      if (c.HostConfig.AutoRemove) await this.remove(c.Id, { force: true, volumes: true }).catch(() => undefined);
       if (err instanceof RuntimeError) throw new BadRequest(`OCI runtime create failed: ${c.State.Error}: unknown`);
       throw err;
     }
@@ -223,7 +227,7 @@ export class ContainerManager {
       c.shoal.netnsPath = netns;
     }
     await this.writeEtcFiles(c, mode);
-    const mounts = await this.specMounts(c);
+    const mounts = await specMounts(c, this.o.volumes, rp.merged);
     const env = [...cfg.Env];
     if (!env.some((e: string) => e.startsWith('HOSTNAME='))) env.push(`HOSTNAME=${cfg.Hostname}`);
     if (cfg.Tty && !env.some((e: string) => e.startsWith('TERM='))) env.push('TERM=xterm');
@@ -280,43 +284,6 @@ export class ContainerManager {
     await writeFileAtomic(c.ResolvConfPath, resolv, 0o644);
   }
 
-  private async specMounts(c: ContainerRecord): Promise<SpecMount[]> {
-    const out: SpecMount[] = [
-      { destination: '/etc/resolv.conf', type: 'bind', source: c.ResolvConfPath, options: ['rbind', 'rprivate'] },
-      { destination: '/etc/hostname', type: 'bind', source: c.HostnamePath, options: ['rbind', 'rprivate'] },
-      { destination: '/etc/hosts', type: 'bind', source: c.HostsPath, options: ['rbind', 'rprivate'] },
-    ];
-    const hc = c.HostConfig;
-    for (const b of hc.Binds ?? []) {
-      const parts = String(b).split(':');
-      if (parts.length < 2 || !parts[0].startsWith('/')) {
-        throw new BadRequest(`invalid mount config: named volumes are not supported yet: ${b}`);
-      }
-      const [src, dst, mode = ''] = parts;
-      await fs.mkdir(src, { recursive: true });
-      const ro = mode.split(',').includes('ro');
-      out.push({ destination: dst, type: 'bind', source: src, options: ['rbind', ro ? 'ro' : 'rw', 'rprivate'] });
-    }
-    for (const m of hc.Mounts ?? []) {
-      if (m.Type === 'bind') {
-        try { await fs.stat(m.Source); } catch { throw new BadRequest(`invalid mount config for type "bind": bind source path does not exist: ${m.Source}`); }
-        out.push({ destination: m.Target, type: 'bind', source: m.Source, options: ['rbind', m.ReadOnly ? 'ro' : 'rw', 'rprivate'] });
-      } else if (m.Type === 'tmpfs') {
-        const opts = ['nosuid', 'nodev', 'noexec'];
-        if (m.TmpfsOptions?.SizeBytes) opts.push(`size=${m.TmpfsOptions.SizeBytes}`);
-        if (m.TmpfsOptions?.Mode) opts.push(`mode=${m.TmpfsOptions.Mode.toString(8)}`);
-        if (m.ReadOnly) opts.push('ro');
-        out.push({ destination: m.Target, type: 'tmpfs', source: 'tmpfs', options: opts });
-      } else {
-        throw new BadRequest(`invalid mount config for type "${m.Type}": not supported yet`);
-      }
-    }
-    for (const [dst, o] of Object.entries(hc.Tmpfs ?? {})) {
-      out.push({ destination: dst, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'noexec', ...String(o).split(',').filter(Boolean)] });
-    }
-    return out;
-  }
-
   // ---------- exit, restart policy ----------
 
   private async handleExit(c: ContainerRecord, code: number, finishedAt = new Date()): Promise<void> {
@@ -340,7 +307,7 @@ export class ContainerManager {
       else if (c.HostConfig.AutoRemove) {
         // Attached clients read the log file: let them drain it before it is deleted.
         await Promise.race([Promise.all([...(this.attached.get(c.Id) ?? [])]), sleep(5000)]);
-        await this.remove(c.Id, { force: true }).catch((err) => this.o.log.warn({ id: c.Id, err: (err as Error).message }, 'auto-remove failed'));
+        await this.remove(c.Id, { force: true, volumes: true }).catch((err) => this.o.log.warn({ id: c.Id, err: (err as Error).message }, 'auto-remove failed'));
       }
     } finally {
       this.exiting.delete(c.Id);
@@ -384,6 +351,7 @@ export class ContainerManager {
     // Unmount whether or not the record says so: a crash mid-start leaves a mount it never recorded.
     await unmountRootfs(rootfsPaths(this.store.dir(c.Id), this.bundle(c.Id)));
     c.shoal.rootfsMounted = false;
+    await releaseMounts(c, this.o.volumes).catch(() => undefined);
     await this.o.sandboxes.remove(c.Id);
     c.shoal.netnsPath = undefined;
   }
@@ -482,7 +450,7 @@ export class ContainerManager {
 
   // ---------- remove, rename ----------
 
-  async remove(ref: string, opts: { force?: boolean } = {}): Promise<void> {
+  async remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     const c = this.store.get(ref);
     if (c.State.Running || c.State.Restarting) {
       if (!opts.force) {
@@ -505,6 +473,7 @@ export class ContainerManager {
       await this.cleanupAfterExit(c);
       await fs.rm(this.bundle(c.Id), { recursive: true, force: true });
       await this.store.remove(c);
+      if (opts.volumes) await removeAnonymousVolumes(c, this.o.volumes, this.o.log);
       this.o.events.emit('container', 'destroy', c.Id, this.attrs(c));
       this.notify(c, 'removed');
     } finally {
@@ -542,18 +511,6 @@ export class ContainerManager {
   get events(): EventBus { return this.o.events; }
   get log(): Logger { return this.o.log; }
   healthDefaults = healthTimings;
-}
-
-export function mountsSummary(hc: any): any[] {
-  const out: any[] = [];
-  for (const b of hc.Binds ?? []) {
-    const [src, dst, mode = ''] = String(b).split(':');
-    out.push({ Type: 'bind', Source: src, Destination: dst, Mode: mode, RW: !mode.split(',').includes('ro'), Propagation: 'rprivate' });
-  }
-  for (const m of hc.Mounts ?? []) {
-    out.push({ Type: m.Type, Source: m.Source ?? '', Destination: m.Target, Mode: '', RW: !m.ReadOnly, Propagation: m.Type === 'bind' ? 'rprivate' : '' });
-  }
-  return out;
 }
 
 function exitCodeForStartError(msg: string): number {

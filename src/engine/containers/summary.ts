@@ -4,6 +4,7 @@ import { run } from '../../util/exec.js';
 import type { ContainerManager } from './manager.js';
 import type { ContainerRecord } from './types.js';
 import { humanDuration } from '../../util/go-units.js';
+import { hasVolume } from './mounts.js';
 
 export type Filters = Record<string, string[]>;
 
@@ -51,6 +52,7 @@ export function matchContainerFilters(list: ContainerRecord[], f: Filters, findC
     if (f.health?.length && !f.health.includes(c.State.Health?.Status ?? 'none')) return false;
     if (f.until?.length && Date.parse(c.Created) > untilMs(f.until[0])) return false;
     if (f.network?.length && !f.network.some((n) => c.HostConfig.NetworkMode === n || Object.keys(c.NetworkSettings.Networks ?? {}).includes(n))) return false;
+    if (f.volume?.length && !f.volume.some((v) => hasVolume(c, v))) return false;
     if (f['is-task']?.length && (f['is-task'][0] === 'true') !== !!c.Config.Labels?.['com.docker.swarm.task']) return false;
     return true;
   });
@@ -78,10 +80,22 @@ export async function containerSummary(mgr: ContainerManager, c: ContainerRecord
     Id: c.Id, Names: [c.Name], Image: c.Config.Image, ImageID: c.Image,
     // Docker quotes arguments that contain a space with single quotes.
     Command: [c.Path, ...c.Args.map((a) => (a.includes(' ') ? `'${a}'` : a))].join(' '),
-    Created: Math.floor(Date.parse(c.Created) / 1000), Ports: [], Labels: c.Config.Labels ?? {},
+    Created: Math.floor(Date.parse(c.Created) / 1000), Ports: portList(c), Labels: c.Config.Labels ?? {},
     State: c.State.Status, Status: statusText(c), HostConfig: { NetworkMode: c.HostConfig.NetworkMode },
     NetworkSettings: { Networks: c.NetworkSettings.Networks ?? {} }, Mounts: c.Mounts ?? [],
   };
   if (size) Object.assign(out, await containerSizes(mgr, c));
+  return out;
+}
+
+/** /containers/json "Ports": published bindings, then exposed-only ports (no PublicPort). */
+export function portList(c: ContainerRecord): { IP?: string; PrivatePort: number; PublicPort?: number; Type: string }[] {
+  const out: { IP?: string; PrivatePort: number; PublicPort?: number; Type: string }[] = [];
+  const ports: Record<string, { HostIp: string; HostPort: string }[] | null> = c.State.Running ? c.NetworkSettings?.Ports ?? {} : {};
+  for (const [key, list] of Object.entries(ports)) {
+    const [p, proto = 'tcp'] = key.split('/');
+    if (!list?.length) { out.push({ PrivatePort: Number(p), Type: proto }); continue; }
+    for (const b of list) out.push({ IP: b.HostIp, PrivatePort: Number(p), PublicPort: Number(b.HostPort), Type: proto });
+  }
   return out;
 }

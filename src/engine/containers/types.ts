@@ -1,3 +1,5 @@
+import type { MountPoint } from './mounts.js';
+
 // The persisted container record. Field names follow Docker's inspect JSON so the API can
 // return it with few transformations; private bookkeeping lives under `shoal`.
 export interface HealthState {
@@ -53,6 +55,10 @@ export interface ContainerRecord {
     netnsPath?: string;
     cgroupPath: string;
     conmonPid?: number;
+    /** Resolved binds, volumes and tmpfs mounts (mounts.ts). */
+    mountPoints?: MountPoint[];
+    /** Interfaces in the container's namespace, per network ID (while running). */
+    endpoints?: Record<string, { ifname: string; hostIf?: string; dns: boolean }>;
   };
 }
 

@@ -1,0 +1,653 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { BadRequest, Conflict, Forbidden, NotFound, ServerError } from '../../api/errors.js';
+import type { Logger } from '../../daemon/logger.js';
+import { writeFileAtomic } from '../../util/atomic-file.js';
+import { newId } from '../../util/ids.js';
+import type { ContainerRecord } from '../containers/types.js';
+import type { EventBus } from '../events.js';
+import { Filters } from '../images/filters.js';
+import { EmbeddedDns } from './dns-server.js';
+import { applyRuleset, buildRuleset, type FwBridge, type FwPort } from './firewall.js';
+import { contains, DEFAULT_POOLS, firstHost, formatCidr, intToIp, ipToInt, macFor, nextFree, overlaps, parseCidr, pickSubnet, type AddressPool, type Cidr } from './ipam.js';
+import { addMacvlan, addVeth, deleteInside, deleteLink, ensureBridge, ensureParent, sysctl } from './links.js';
+import { PortAllocator, requestedPorts, validatePortBindings } from './ports.js';
+
+// Networks on one host: the predefined `bridge`, `host` and `none`, user-defined bridge and
+// macvlan networks; the endpoints containers have on them (an address, an interface in the
+// container's namespace), published ports, the nftables ruleset and the embedded DNS.
+// Network records persist under <data-root>/network; endpoints live in the container records.
+
+export interface NetworkRecord {
+  Name: string;
+  Id: string;
+  Created: string;
+  Scope: 'local';
+  Driver: string;
+  EnableIPv6: boolean;
+  IPAM: { Driver: string; Options: Record<string, string> | null; Config: { Subnet: string; Gateway?: string; IPRange?: string }[] };
+  Internal: boolean;
+  Attachable: boolean;
+  Ingress: boolean;
+  ConfigFrom: { Network: string };
+  ConfigOnly: boolean;
+  Options: Record<string, string>;
+  Labels: Record<string, string>;
+  shoal: { ifname?: string; createdParent?: string };
+}
+
+export interface NetworkManagerOptions {
+  dataRoot: string;
+  log: Logger;
+  events: EventBus;
+  /** --bip: the default bridge's gateway address and prefix */
+  bip?: string;
+  pools?: AddressPool[];
+  /** upstream resolvers of the embedded DNS (daemon --dns); else the daemon's /etc/resolv.conf */
+  dns?: string[];
+  mtu?: number;
+}
+
+export const DEFAULT_BRIDGE_IF = 'shoal0';
+const BRIDGE_NAME_OPT = 'com.docker.network.bridge.name';
+const PREDEFINED = ['bridge', 'host', 'none'];
+
+export class NetworkManager {
+  private nets = new Map<string, NetworkRecord>();
+  private lastIp = new Map<string, number>();
+  readonly ports = new PortAllocator();
+  readonly dns: EmbeddedDns;
+  /** Set by the daemon wiring: every container record. */
+  containers: () => ContainerRecord[] = () => [];
+  private dir: string;
+  private mtu: number;
+  private fwQueue: Promise<void> = Promise.resolve();
+
+  constructor(private o: NetworkManagerOptions) {
+    this.dir = path.join(o.dataRoot, 'network');
+    this.mtu = o.mtu ?? 1500;
+    this.dns = new EmbeddedDns({ lookup: (ip, name) => this.lookup(ip, name), upstreams: (ip) => this.upstreams(ip) }, o.log);
+  }
+
+  // ---------- startup ----------
+
+  async init(): Promise<void> {
+    await fs.mkdir(this.dir, { recursive: true });
+    for (const f of await fs.readdir(this.dir)) {
+      if (!f.endsWith('.json')) continue;
+      try {
+        const n = JSON.parse(await fs.readFile(path.join(this.dir, f), 'utf8')) as NetworkRecord;
+        this.nets.set(n.Id, n);
+      } catch (err) { this.o.log.warn({ file: f, err: (err as Error).message }, 'skipping unreadable network record'); }
+    }
+    if (!this.byName('none')) await this.save(this.record('none', 'null', {}));
+    if (!this.byName('host')) await this.save(this.record('host', 'host', {}));
+    const bridge = this.byName('bridge');
+    const wanted = this.defaultBridgeIpam();
+    if (!bridge || (this.o.bip && bridge.IPAM.Config[0]?.Gateway !== wanted.Gateway)) {
+      const rec = this.record('bridge', 'bridge', {
+        'com.docker.network.bridge.default_bridge': 'true', 'com.docker.network.bridge.enable_icc': 'true',
+        'com.docker.network.bridge.enable_ip_masquerade': 'true', 'com.docker.network.bridge.host_binding_ipv4': '0.0.0.0',
+        [BRIDGE_NAME_OPT]: DEFAULT_BRIDGE_IF, 'com.docker.network.driver.mtu': String(this.mtu),
+      });
+      if (bridge) rec.Id = bridge.Id;
+      rec.IPAM = { Driver: 'default', Options: null, Config: [wanted] };
+      rec.shoal.ifname = DEFAULT_BRIDGE_IF;
+      await this.save(rec);
+    }
+    await sysctl('net.ipv4.ip_forward', '1');
+    for (const n of this.nets.values()) await this.bringUp(n).catch((err) => this.o.log.error({ network: n.Name, err: (err as Error).message }, 'cannot bring up network'));
+  }
+
+  /** After the container manager loaded its records: hold the ports of running containers, load the rules. */
+  async restore(): Promise<void> {
+    for (const c of this.containers()) {
+      if (!c.State.Running) continue;
+      for (const [key, list] of Object.entries(c.NetworkSettings?.Ports ?? {})) {
+        const proto = key.split('/')[1] as 'tcp' | 'udp';
+        for (const b of (list as { HostIp: string; HostPort: string }[] | null) ?? []) await this.ports.reclaim(proto, b.HostIp, Number(b.HostPort));
+      }
+    }
+    await this.syncFirewall();
+  }
+
+  shutdown(): void { this.dns.closeAll(); }
+
+  private defaultBridgeIpam(): { Subnet: string; Gateway: string } {
+    if (this.o.bip) {
+      const c = parseCidr(this.o.bip);
+      return { Subnet: formatCidr(c), Gateway: this.o.bip.split('/')[0] };
+    }
+    const used = [...this.nets.values()].filter((n) => n.Name !== 'bridge').flatMap((n) => n.IPAM.Config.map((x) => parseCidr(x.Subnet)));
+    const s = pickSubnet(this.o.pools ?? DEFAULT_POOLS, used);
+    return { Subnet: formatCidr(s), Gateway: intToIp(firstHost(s)) };
+  }
+
+  private record(name: string, driver: string, options: Record<string, string>): NetworkRecord {
+    return {
+      Name: name, Id: newId(), Created: new Date().toISOString(), Scope: 'local', Driver: driver, EnableIPv6: false,
+      IPAM: { Driver: 'default', Options: null, Config: [] }, Internal: false, Attachable: false, Ingress: false,
+      ConfigFrom: { Network: '' }, ConfigOnly: false, Options: options, Labels: {}, shoal: {},
+    };
+  }
+
+  private async save(n: NetworkRecord): Promise<void> {
+    this.nets.set(n.Id, n);
+    await writeFileAtomic(path.join(this.dir, `${n.Id}.json`), JSON.stringify(n));
+  }
+
+  private async bringUp(n: NetworkRecord): Promise<void> {
+    if (n.Driver === 'bridge' && n.shoal.ifname) {
+      const cfg = n.IPAM.Config[0];
+      await ensureBridge(n.shoal.ifname, cfg?.Gateway ? `${cfg.Gateway}/${parseCidr(cfg.Subnet).prefix}` : undefined, Number(n.Options['com.docker.network.driver.mtu']) || this.mtu);
+      if (this.hasDns(n) && cfg?.Gateway) await this.dns.listen(cfg.Gateway);
+    } else if (n.Driver === 'macvlan' && n.Options.parent) {
+      await ensureParent(n.Options.parent);
+    }
+  }
+
+  /** Docker's embedded DNS serves user-defined networks, never the default bridge. */
+  private hasDns(n: NetworkRecord): boolean { return n.Driver === 'bridge' && n.Name !== 'bridge'; }
+
+  // ---------- lookup ----------
+
+  private byName(name: string): NetworkRecord | undefined {
+    for (const n of this.nets.values()) if (n.Name === name) return n;
+    return undefined;
+  }
+
+  find(ref: string): NetworkRecord | undefined {
+    if (!ref) return undefined;
+    const exact = this.nets.get(ref) ?? this.byName(ref);
+    if (exact) return exact;
+    const hits = [...this.nets.values()].filter((n) => n.Id.startsWith(ref));
+    return hits.length === 1 ? hits[0] : undefined;
+  }
+
+  get(ref: string): NetworkRecord {
+    const n = this.find(ref);
+    if (!n) throw new NotFound(`network ${ref} not found`);
+    return n;
+  }
+
+  /** The network a NetworkMode means, or undefined for host/none/container:X. */
+  networkForMode(mode: string): NetworkRecord | undefined {
+    if (mode === 'default' || mode === '') return this.byName('bridge');
+    if (mode.startsWith('container:')) return undefined;
+    return this.get(mode);
+  }
+
+  private attached(n: NetworkRecord): ContainerRecord[] {
+    // An address is set from allocation (before the process runs) until release at exit.
+    return this.containers().filter((c) => c.NetworkSettings?.Networks?.[n.Name]?.NetworkID === n.Id && c.NetworkSettings.Networks[n.Name].IPAddress);
+  }
+
+  inspect(ref: string): any {
+    const n = this.get(ref);
+    const containers: Record<string, unknown> = {};
+    if (n.Driver !== 'null' && n.Driver !== 'host') {
+      for (const c of this.attached(n)) {
+        const ep = c.NetworkSettings.Networks[n.Name];
+        containers[c.Id] = { Name: c.Name.slice(1), EndpointID: ep.EndpointID, MacAddress: ep.MacAddress, IPv4Address: `${ep.IPAddress}/${ep.IPPrefixLen}`, IPv6Address: '' };
+      }
+    } else {
+      for (const c of this.containers()) {
+        const ep = c.State.Running ? c.NetworkSettings?.Networks?.[n.Name] : undefined;
+        if (ep) containers[c.Id] = { Name: c.Name.slice(1), EndpointID: ep.EndpointID, MacAddress: '', IPv4Address: '', IPv6Address: '' };
+      }
+    }
+    const { shoal: _private, ...pub } = n;
+    return { ...pub, Containers: containers };
+  }
+
+  list(filtersRaw: string | null, parse: (s: string | null) => Filters): any[] {
+    const f = parse(filtersRaw);
+    f.validate(['dangling', 'driver', 'id', 'label', 'name', 'scope', 'type']);
+    return [...this.nets.values()].filter((n) => {
+      if (f.contains('driver') && !f.get('driver').includes(n.Driver)) return false;
+      if (f.contains('name') && !f.get('name').some((v) => n.Name.includes(v))) return false;
+      if (f.contains('id') && !f.get('id').some((v) => n.Id.startsWith(v))) return false;
+      if (f.contains('scope') && !f.get('scope').includes(n.Scope)) return false;
+      if (!f.matchKVList('label', n.Labels)) return false;
+      if (f.contains('type')) {
+        const t = PREDEFINED.includes(n.Name) ? 'builtin' : 'custom';
+        if (!f.get('type').includes(t)) return false;
+      }
+      if (f.contains('dangling')) {
+        const want = ['true', '1'].includes(f.get('dangling')[0]);
+        const dangling = !PREDEFINED.includes(n.Name) && !this.usedBy(n).length;
+        if (want !== dangling) return false;
+      }
+      return true;
+    }).sort((a, b) => a.Created.localeCompare(b.Created)).map((n) => this.inspect(n.Id));
+  }
+
+  /** Containers (any state) configured with this network. */
+  private usedBy(n: NetworkRecord): ContainerRecord[] {
+    return this.containers().filter((c) => c.NetworkSettings?.Networks?.[n.Name]?.NetworkID === n.Id || c.HostConfig?.NetworkMode === n.Name || c.HostConfig?.NetworkMode === n.Id);
+  }
+
+  // ---------- create / remove ----------
+
+  async create(body: any): Promise<{ Id: string; Warning: string }> {
+    if (!body || typeof body.Name !== 'string' || !body.Name) throw new BadRequest('network name must be specified');
+    const name: string = body.Name;
+    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name)) throw new BadRequest(`invalid network name "${name}"`);
+    if (this.byName(name)) throw new Conflict(`network with name ${name} already exists`);
+    const driver = body.Driver || 'bridge';
+    if (PREDEFINED.includes(name)) throw new Forbidden(`${name} is a pre-defined network and cannot be created`);
+    if (driver === 'host' || driver === 'null') throw new Forbidden(`only one instance of "${driver}" network is allowed`);
+    if (driver !== 'bridge' && driver !== 'macvlan') throw new NotFound(`plugin "${driver}" not found`);
+    const options: Record<string, string> = { ...(body.Options ?? {}) };
+    const rec = this.record(name, driver, options);
+    rec.Internal = !!body.Internal;
+    rec.Attachable = !!body.Attachable;
+    rec.Labels = body.Labels ?? {};
+    rec.IPAM = { Driver: body.IPAM?.Driver || 'default', Options: body.IPAM?.Options ?? {}, Config: [] };
+    const used = [...this.nets.values()].flatMap((n) => n.IPAM.Config.map((x) => parseCidr(x.Subnet)));
+    const cfgs: any[] = body.IPAM?.Config ?? [];
+    if (cfgs.length > 1) throw new BadRequest('shoal supports one IPv4 subnet per network');
+    const want = cfgs[0] ?? {};
+    let subnet: Cidr;
+    try {
+      if (want.Subnet) {
+        subnet = parseCidr(want.Subnet);
+        if (subnet.prefix > 30) throw new Error(`invalid subnet ${want.Subnet}: too small`);
+        if (driver === 'bridge' && used.some((u) => overlaps(u, subnet))) throw new Forbidden('Pool overlaps with other one on this address space');
+      } else {
+        subnet = pickSubnet(this.o.pools ?? DEFAULT_POOLS, used);
+      }
+      const gateway = want.Gateway ?? intToIp(firstHost(subnet));
+      if (!contains(subnet, ipToInt(gateway))) throw new Error(`no matching subnet for gateway ${gateway}`);
+      const cfg: NetworkRecord['IPAM']['Config'][0] = { Subnet: formatCidr(subnet), Gateway: gateway };
+      if (want.IPRange) {
+        const r = parseCidr(want.IPRange);
+        if (!contains(subnet, r.base) || r.prefix < subnet.prefix) throw new Error(`invalid ip-range ${want.IPRange}: not in subnet ${cfg.Subnet}`);
+        cfg.IPRange = formatCidr(r);
+      }
+      rec.IPAM.Config = [cfg];
+    } catch (e) {
+      if (e instanceof Forbidden) throw e;
+      throw new BadRequest((e as Error).message);
+    }
+    if (driver === 'bridge') {
+      const ifname = options[BRIDGE_NAME_OPT] || `br-${rec.Id.slice(0, 12)}`;
+      if (ifname.length > 15) throw new BadRequest(`bridge name ${ifname} is too long (15 characters at most)`);
+      if ([...this.nets.values()].some((n) => n.shoal.ifname === ifname)) throw new Conflict(`bridge ${ifname} is already used by another network`);
+      rec.shoal.ifname = ifname;
+    } else {
+      const parent = options.parent;
+      if (!parent) throw new BadRequest('macvlan networks need -o parent=INTERFACE (no dummy parent support)');
+      try { rec.shoal.createdParent = (await ensureParent(parent)) ? parent : undefined; } catch (e) { throw new BadRequest((e as Error).message); }
+    }
+    try {
+      await this.bringUp(rec);
+    } catch (e) {
+      if (rec.shoal.ifname) await deleteLink(rec.shoal.ifname);
+      throw e;
+    }
+    await this.save(rec);
+    await this.syncFirewall();
+    this.o.events.emit('network', 'create', rec.Id, { name: rec.Name, type: rec.Driver });
+    return { Id: rec.Id, Warning: '' };
+  }
+
+  async remove(ref: string): Promise<void> {
+    const n = this.get(ref);
+    if (PREDEFINED.includes(n.Name)) throw new Forbidden(`${n.Name} is a pre-defined network and cannot be removed`);
+    if (this.attached(n).length) throw new Forbidden(`error while removing network: network ${n.Name} id ${n.Id} has active endpoints`);
+    await this.destroy(n);
+  }
+
+  private async destroy(n: NetworkRecord): Promise<void> {
+    if (n.IPAM.Config[0]?.Gateway && this.hasDns(n)) this.dns.close(n.IPAM.Config[0].Gateway);
+    if (n.Driver === 'bridge' && n.shoal.ifname) await deleteLink(n.shoal.ifname);
+    if (n.shoal.createdParent) await deleteLink(n.shoal.createdParent);
+    this.nets.delete(n.Id);
+    await fs.rm(path.join(this.dir, `${n.Id}.json`), { force: true });
+    await this.syncFirewall();
+    this.o.events.emit('network', 'destroy', n.Id, { name: n.Name, type: n.Driver });
+  }
+
+  async prune(filtersRaw: string | null, parse: (s: string | null) => Filters): Promise<{ NetworksDeleted: string[] }> {
+    const f = parse(filtersRaw);
+    f.validate(['label', 'label!', 'until']);
+    const deleted: string[] = [];
+    for (const n of [...this.nets.values()]) {
+      if (PREDEFINED.includes(n.Name) || this.usedBy(n).length || this.attached(n).length) continue;
+      if (!f.matchKVList('label', n.Labels)) continue;
+      if (f.contains('label!') && f.get('label!').some((l) => { const [k, v] = l.split('='); return k in n.Labels && (v === undefined || n.Labels[k] === v); })) continue;
+      if (f.contains('until')) {
+        const u = f.get('until')[0];
+        const t = /^\d+(\.\d+)?$/.test(u) ? Number(u) * 1000 : Date.parse(u);
+        if (!Number.isNaN(t) && Date.parse(n.Created) >= t) continue;
+      }
+      await this.destroy(n);
+      deleted.push(n.Name);
+    }
+    return { NetworksDeleted: deleted };
+  }
+
+  // ---------- endpoints ----------
+
+  /** NetworkSettings of a new container; validates the networks it names. */
+  settingsForCreate(hostConfig: any, networkingConfig: any, containerId: string): any {
+    const mode: string = hostConfig.NetworkMode || 'default';
+    validatePortBindingsOr400(hostConfig.PortBindings);
+    const settings: any = {
+      Bridge: '', SandboxID: '', HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0, Ports: {},
+      SandboxKey: '', SecondaryIPAddresses: null, SecondaryIPv6Addresses: null, EndpointID: '', Gateway: '',
+      GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', MacAddress: '', Networks: {},
+    };
+    if (mode.startsWith('container:')) return settings;
+    const primary = this.networkForMode(mode)!;
+    const eps: Record<string, any> = networkingConfig?.EndpointsConfig ?? {};
+    const byKey = (k: string) => this.networkForMode(k) ?? this.get(k);
+    const order = [primary, ...Object.keys(eps).map(byKey).filter((n) => n.Id !== primary.Id)];
+    if ((primary.Driver === 'host' || primary.Driver === 'null') && order.length > 1) {
+      throw new BadRequest(`container cannot be disconnected from host network or connected to host network`);
+    }
+    for (const n of order) {
+      const cfg = eps[n.Name] ?? eps[n.Id] ?? Object.entries(eps).find(([k]) => byKey(k)?.Id === n.Id)?.[1] ?? {};
+      settings.Networks[n.Name] = this.endpointSettings(n, cfg, containerId, hostConfig);
+    }
+    return settings;
+  }
+
+  private endpointSettings(n: NetworkRecord, cfg: any, containerId: string, hostConfig: any): any {
+    const ipam = cfg.IPAMConfig ?? null;
+    if (ipam?.IPv4Address) {
+      if (n.Name === 'bridge' || !n.IPAM.Config.length || n.Driver === 'host' || n.Driver === 'null') {
+        throw new BadRequest('user specified IP address is supported on user defined networks only');
+      }
+      if (!contains(parseCidr(n.IPAM.Config[0].Subnet), ipToInt(ipam.IPv4Address))) {
+        throw new BadRequest(`Invalid address ${ipam.IPv4Address}: It does not belong to any of this network's subnets`);
+      }
+    }
+    const userDefined = this.hasDns(n) || n.Driver === 'macvlan';
+    const aliases: string[] | null = userDefined ? [...new Set([containerId.slice(0, 12), ...(cfg.Aliases ?? [])])] : (cfg.Aliases?.length ? cfg.Aliases : null);
+    if (!userDefined && cfg.Aliases?.length) throw new BadRequest('network-scoped alias is supported only for containers in user defined networks');
+    const links = n.Name === 'bridge' ? null : (cfg.Links?.length ? cfg.Links : hostConfig.Links?.length ? hostConfig.Links : null);
+    return {
+      IPAMConfig: ipam, Links: links, Aliases: aliases, NetworkID: n.Id, EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0,
+      IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, MacAddress: '', DriverOpts: cfg.DriverOpts ?? null,
+    };
+  }
+
+  /** At start: an interface on every network of the container, then its published ports. */
+  async attachAll(c: ContainerRecord, netns: string): Promise<void> {
+    const names = Object.keys(c.NetworkSettings.Networks ?? {});
+    let gatewaySet = false;
+    for (const name of names) {
+      const n = this.nets.get(c.NetworkSettings.Networks[name].NetworkID) ?? this.byName(name);
+      if (!n) throw new NotFound(`network ${name} not found`);
+      if (n.Driver === 'host' || n.Driver === 'null') continue;
+      const wantGw = !gatewaySet && !n.Internal;
+      await this.attachOne(c, n, netns, wantGw);
+      if (wantGw) gatewaySet = true;
+    }
+    await this.publish(c);
+  }
+
+  private async attachOne(c: ContainerRecord, n: NetworkRecord, netns: string, defaultRoute: boolean): Promise<void> {
+    const ep = c.NetworkSettings.Networks[n.Name];
+    const cfg = n.IPAM.Config[0];
+    const subnet = parseCidr(cfg.Subnet);
+    const used = new Set<number>();
+    if (cfg.Gateway) used.add(ipToInt(cfg.Gateway));
+    for (const o of this.attached(n)) used.add(ipToInt(o.NetworkSettings.Networks[n.Name].IPAddress));
+    let ip: number;
+    const fixed = ep.IPAMConfig?.IPv4Address;
+    if (fixed) {
+      ip = ipToInt(fixed);
+      if (used.has(ip)) throw new Forbidden(`Address already in use`);
+    } else {
+      ip = nextFree(subnet, cfg.IPRange ? parseCidr(cfg.IPRange) : subnet, used, this.lastIp.get(n.Id));
+      this.lastIp.set(n.Id, ip);
+    }
+    // Claimed before any await, so concurrent starts cannot pick the same address.
+    ep.IPAddress = intToIp(ip);
+    const endpoints = (c.shoal.endpoints ??= {});
+    const ifname = `eth${Object.keys(endpoints).length}`;
+    const mac = macFor(ip);
+    const iface = { ifname, mac, cidr: `${intToIp(ip)}/${subnet.prefix}`, gateway: defaultRoute && cfg.Gateway ? cfg.Gateway : undefined, mtu: Number(n.Options['com.docker.network.driver.mtu']) || this.mtu, dnsTo: this.hasDns(n) && !this.hasDnsRedirect(c) ? cfg.Gateway : undefined };
+    const hostIf = `veth${newId().slice(0, 7)}`;
+    try {
+      if (n.Driver === 'macvlan') await addMacvlan(hostIf, n.Options.parent, netns, iface);
+      else await addVeth(hostIf, n.shoal.ifname!, netns, iface);
+    } catch (e) {
+      ep.IPAddress = '';
+      await deleteLink(hostIf);
+      throw e;
+    }
+    endpoints[n.Id] = { ifname, hostIf: n.Driver === 'bridge' ? hostIf : undefined, dns: !!iface.dnsTo };
+    Object.assign(ep, {
+      NetworkID: n.Id, EndpointID: newId(), Gateway: n.Driver === 'macvlan' && !n.IPAM.Config[0].Gateway ? '' : cfg.Gateway ?? '',
+      IPAddress: intToIp(ip), IPPrefixLen: subnet.prefix, MacAddress: mac,
+    });
+    if (n.Name === 'bridge') {
+      Object.assign(c.NetworkSettings, { Bridge: '', EndpointID: ep.EndpointID, Gateway: ep.Gateway, IPAddress: ep.IPAddress, IPPrefixLen: ep.IPPrefixLen, MacAddress: mac });
+    }
+    this.o.events.emit('network', 'connect', n.Id, { container: c.Id, name: n.Name, type: n.Driver });
+  }
+
+  private hasDnsRedirect(c: ContainerRecord): boolean {
+    return Object.values(c.shoal.endpoints ?? {}).some((e) => e.dns);
+  }
+
+  /** Reserves host ports and records them in NetworkSettings.Ports (Docker's shape). */
+  private async publish(c: ContainerRecord): Promise<void> {
+    const ports: Record<string, { HostIp: string; HostPort: string }[] | null> = {};
+    for (const k of Object.keys(c.Config.ExposedPorts ?? {})) ports[k.includes('/') ? k : `${k}/tcp`] = null;
+    const primary = this.primaryEndpoint(c);
+    const wanted = requestedPorts(c.HostConfig.PortBindings, c.Config.ExposedPorts, !!c.HostConfig.PublishAllPorts);
+    if (primary && wanted.length) {
+      const taken: { proto: string; ip: string; port: number }[] = [];
+      try {
+        for (const w of wanted) {
+          const hostPort = await this.ports.allocate(w.proto, w.hostIp, w.range);
+          taken.push({ proto: w.proto, ip: w.hostIp, port: hostPort });
+          (ports[w.key] ??= []).push({ HostIp: w.hostIp, HostPort: String(hostPort) });
+        }
+      } catch (e) {
+        for (const t of taken) this.ports.release(t.proto, t.ip, t.port);
+        const ep = primary.ep;
+        throw new ServerError(`driver failed programming external connectivity on endpoint ${c.Name.slice(1)} (${ep.EndpointID}): ${(e as Error).message}`);
+      }
+    } else {
+      for (const w of wanted) ports[w.key] ??= null;
+    }
+    c.NetworkSettings.Ports = ports;
+    await this.syncFirewall();
+  }
+
+  /** The endpoint published ports lead to: the container's first bridge endpoint. */
+  private primaryEndpoint(c: ContainerRecord): { n: NetworkRecord; ep: any } | undefined {
+    for (const [name, ep] of Object.entries<any>(c.NetworkSettings?.Networks ?? {})) {
+      const n = this.nets.get(ep.NetworkID);
+      if (n && n.Driver === 'bridge' && ep.IPAddress && !n.Internal) return { n, ep };
+      void name;
+    }
+    return undefined;
+  }
+
+  /** At exit: addresses and ports go back; the namespace (and its interfaces) is removed by the caller. */
+  async releaseAll(c: ContainerRecord): Promise<void> {
+    for (const [key, list] of Object.entries(c.NetworkSettings?.Ports ?? {})) {
+      const proto = key.split('/')[1];
+      for (const b of (list as { HostIp: string; HostPort: string }[] | null) ?? []) this.ports.release(proto, b.HostIp, Number(b.HostPort));
+    }
+    if (c.NetworkSettings) {
+      c.NetworkSettings.Ports = {};
+      for (const ep of Object.values<any>(c.NetworkSettings.Networks ?? {})) Object.assign(ep, { EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, MacAddress: '' });
+      Object.assign(c.NetworkSettings, { EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, MacAddress: '', SandboxKey: '' });
+    }
+    for (const [netId, e] of Object.entries(c.shoal.endpoints ?? {})) {
+      if (e.hostIf) await deleteLink(e.hostIf).catch(() => undefined);
+      void netId;
+    }
+    c.shoal.endpoints = {};
+    await this.syncFirewall();
+  }
+
+  /** `network connect`: adds the endpoint; a running container gets its interface now. */
+  async connect(c: ContainerRecord, ref: string, cfg: any): Promise<void> {
+    const n = this.get(ref);
+    const mode: string = c.HostConfig.NetworkMode;
+    if (mode === 'host' || mode === 'none' || mode.startsWith('container:') || n.Driver === 'host' || n.Driver === 'null') {
+      throw new BadRequest(`container cannot be disconnected from host network or connected to host network`);
+    }
+    if (c.NetworkSettings.Networks[n.Name]) throw new Forbidden(`endpoint with name ${c.Name.slice(1)} already exists in network ${n.Name}`);
+    c.NetworkSettings.Networks[n.Name] = this.endpointSettings(n, cfg ?? {}, c.Id, c.HostConfig);
+    if (c.State.Running && c.shoal.netnsPath) {
+      try {
+        await this.attachOne(c, n, c.shoal.netnsPath, !Object.values(c.shoal.endpoints ?? {}).length && !n.Internal);
+      } catch (e) {
+        delete c.NetworkSettings.Networks[n.Name];
+        throw e;
+      }
+    }
+  }
+
+  async disconnect(c: ContainerRecord, ref: string, force: boolean): Promise<void> {
+    const n = this.find(ref);
+    if (!n) { if (force) return; throw new NotFound(`network ${ref} not found`); }
+    const ep = c.NetworkSettings.Networks[n.Name];
+    if (!ep) throw new Forbidden(`container ${c.Id} is not connected to network ${n.Name}`);
+    if (n.Driver === 'host' || n.Driver === 'null') throw new BadRequest(`container cannot be disconnected from host network or connected to host network`);
+    const e = c.shoal.endpoints?.[n.Id];
+    if (c.State.Running && e && c.shoal.netnsPath) {
+      await deleteInside(c.shoal.netnsPath, e.ifname);
+      delete c.shoal.endpoints![n.Id];
+    }
+    delete c.NetworkSettings.Networks[n.Name];
+    this.o.events.emit('network', 'disconnect', n.Id, { container: c.Id, name: n.Name, type: n.Driver });
+    await this.syncFirewall();
+  }
+
+  // ---------- /etc files ----------
+
+  /** /etc/hosts lines for the container's own addresses and its legacy links. */
+  hostsLines(c: ContainerRecord): string[] {
+    const out: string[] = [];
+    const hostname = c.Config.Hostname + (c.Config.Domainname ? `.${c.Config.Domainname}` : '');
+    for (const ep of Object.values<any>(c.NetworkSettings?.Networks ?? {})) if (ep.IPAddress) out.push(`${ep.IPAddress}\t${hostname}`);
+    if (this.onDefaultBridge(c)) {
+      for (const l of c.HostConfig.Links ?? []) {
+        const [target, alias] = parseLink(l);
+        const other = this.containers().find((o) => o.Name === target || o.Name === `/${target}` || o.Id.startsWith(target));
+        const ip = other?.NetworkSettings?.Networks?.bridge?.IPAddress;
+        if (ip) out.push(`${ip}\t${alias} ${other!.Id.slice(0, 12)} ${other!.Name.slice(1)}`);
+      }
+    }
+    return out;
+  }
+
+  private onDefaultBridge(c: ContainerRecord): boolean { return !!c.NetworkSettings?.Networks?.bridge; }
+
+  /** resolv.conf: the embedded DNS on user-defined networks, else the host's minus loopback servers. */
+  resolvConf(c: ContainerRecord, hostResolv: string): string {
+    const hc = c.HostConfig;
+    const lines = hostResolv.split('\n').map((l) => l.trim()).filter(Boolean);
+    let search = lines.filter((l) => l.startsWith('search') || l.startsWith('domain')).slice(-1).map((l) => l.replace(/^domain/, 'search'));
+    let options = lines.filter((l) => l.startsWith('options'));
+    let servers = lines.filter((l) => l.startsWith('nameserver')).map((l) => l.split(/\s+/)[1]);
+    if (hc.DnsSearch?.length) search = [`search ${hc.DnsSearch.join(' ')}`];
+    if (hc.DnsOptions?.length) options = [`options ${hc.DnsOptions.join(' ')}`];
+    if (this.hasDnsRedirect(c)) {
+      servers = ['127.0.0.11'];
+      if (!hc.DnsOptions?.length) options = ['options ndots:0'];
+    } else if (hc.Dns?.length) {
+      servers = hc.Dns;
+    } else {
+      servers = servers.filter((s) => !s.startsWith('127.') && s !== '::1');
+      if (!servers.length) servers = ['8.8.8.8', '8.8.4.4'];
+    }
+    return [...search, ...servers.map((s) => `nameserver ${s}`), ...options].join('\n') + '\n';
+  }
+
+  // ---------- embedded DNS ----------
+
+  private containerByIp(ip: string): ContainerRecord | undefined {
+    return this.containers().find((c) => c.State.Running && Object.values<any>(c.NetworkSettings?.Networks ?? {}).some((e) => e.IPAddress === ip));
+  }
+
+  private lookup(clientIp: string, qname: string): { addresses: string[] } | undefined {
+    const me = this.containerByIp(clientIp);
+    if (!me) return undefined;
+    const name = qname.toLowerCase();
+    const addresses: string[] = [];
+    for (const [netName, myEp] of Object.entries<any>(me.NetworkSettings.Networks ?? {})) {
+      const n = this.nets.get(myEp.NetworkID);
+      if (!n || !this.hasDns(n) && n.Driver !== 'macvlan') continue;
+      // --link aliases are private to the linking container
+      for (const l of myEp.Links ?? []) {
+        const [target, alias] = parseLink(l);
+        if (alias.toLowerCase() !== name) continue;
+        const other = this.attached(n).find((o) => o.Name === `/${target}` || o.Id.startsWith(target));
+        if (other) addresses.push(other.NetworkSettings.Networks[netName].IPAddress);
+      }
+      for (const o of this.attached(n)) {
+        const ep = o.NetworkSettings.Networks[netName];
+        const names = [o.Name.slice(1), ...(ep.Aliases ?? [])].map((s: string) => s.toLowerCase());
+        if (names.includes(name)) addresses.push(ep.IPAddress);
+      }
+    }
+    return addresses.length ? { addresses: [...new Set(addresses)] } : undefined;
+  }
+
+  private upstreams(clientIp: string): string[] {
+    const c = this.containerByIp(clientIp);
+    if (c?.HostConfig?.Dns?.length) return c.HostConfig.Dns;
+    if (this.o.dns?.length) return this.o.dns;
+    return this.hostResolvers;
+  }
+
+  hostResolvers: string[] = [];
+
+  async loadHostResolvers(): Promise<void> {
+    const text = await fs.readFile('/etc/resolv.conf', 'utf8').catch(() => '');
+    this.hostResolvers = text.split('\n').filter((l) => l.trim().startsWith('nameserver')).map((l) => l.trim().split(/\s+/)[1]);
+  }
+
+  // ---------- firewall ----------
+
+  /** Rebuilds the whole nftables table from the current state (serialised, last call wins). */
+  syncFirewall(): Promise<void> {
+    const next = this.fwQueue.then(async () => {
+      const bridges: FwBridge[] = [];
+      for (const n of this.nets.values()) {
+        if (n.Driver !== 'bridge' || !n.shoal.ifname || !n.IPAM.Config[0]) continue;
+        bridges.push({
+          ifname: n.shoal.ifname, subnet: n.IPAM.Config[0].Subnet, gateway: n.IPAM.Config[0].Gateway ?? '', internal: n.Internal,
+          masquerade: n.Options['com.docker.network.bridge.enable_ip_masquerade'] !== 'false', dns: this.hasDns(n),
+        });
+      }
+      const ports: FwPort[] = [];
+      // Not State.Running: a starting container publishes before it is marked running.
+      for (const c of this.containers()) {
+        const primary = this.primaryEndpoint(c);
+        if (!primary) continue;
+        for (const [key, list] of Object.entries(c.NetworkSettings.Ports ?? {})) {
+          const [cport, proto] = key.split('/');
+          for (const b of (list as { HostIp: string; HostPort: string }[] | null) ?? []) {
+            ports.push({ proto: proto as FwPort['proto'], hostIp: b.HostIp, hostPort: Number(b.HostPort), containerIp: primary.ep.IPAddress, containerPort: Number(cport) });
+          }
+        }
+      }
+      await applyRuleset(buildRuleset(bridges, ports));
+    });
+    this.fwQueue = next.catch((err) => this.o.log.error({ err: (err as Error).message }, 'firewall update failed'));
+    return next;
+  }
+}
+
+function validatePortBindingsOr400(pb: any): void {
+  try { validatePortBindings(pb); } catch (e) { throw new BadRequest((e as Error).message); }
+}
+
+/** "name:alias" (or "name") of --link. */
+export function parseLink(l: string): [string, string] {
+  const [target, alias] = String(l).split(':');
+  return [target.replace(/^\//, ''), (alias ?? target).replace(/^.*\//, '')];
+}
