@@ -6,6 +6,7 @@ import { newId, shortId } from '../../util/ids.js';
 import type { EventBus } from '../events.js';
 import type { ImageStore } from '../images/image-store.js';
 import type { VolumeStore } from '../volumes/volume-store.js';
+import type { NetworkManager } from '../networks/network-manager.js';
 import type { Sandboxes } from '../networks/sandbox.js';
 import { defaultHostConfig, healthTimings, mergeConfig, parseSignal } from './config.js';
 import { ContainerStore } from './container-store.js';
@@ -24,6 +25,7 @@ export interface ManagerOptions {
   runtime: Runtime;
   images: ImageStore;
   sandboxes: Sandboxes;
+  networks: NetworkManager;
   events: EventBus;
   log: Logger;
   volumes: VolumeStore;
@@ -121,6 +123,7 @@ export class ContainerManager {
     const config = mergeConfig(body, img.config?.config ?? img.config?.Config ?? {});
     if (!config.Hostname) config.Hostname = id.slice(0, 12);
     this.validateNetworkMode(hostConfig.NetworkMode);
+    const networkSettings = this.o.networks.settingsForCreate(hostConfig, body.NetworkingConfig, id);
     const mountPoints = await resolveMounts({ containerId: id, hostConfig, config, volumes: this.o.volumes, findContainer: (r) => this.store.find(r) });
     const dir = this.store.dir(id);
     const argv = [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])];
@@ -129,7 +132,7 @@ export class ContainerManager {
       ResolvConfPath: path.join(dir, 'resolv.conf'), HostnamePath: path.join(dir, 'hostname'), HostsPath: path.join(dir, 'hosts'),
       LogPath: path.join(dir, `${id}-json.log`), Name: finalName, RestartCount: 0, Driver: 'overlay2', Platform: 'linux',
       MountLabel: '', ProcessLabel: '', AppArmorProfile: '', ExecIDs: null, HostConfig: hostConfig, Config: config,
-      NetworkSettings: this.networkSettings(hostConfig.NetworkMode), Mounts: mountsSummary(mountPoints),
+      NetworkSettings: networkSettings, Mounts: mountsSummary(mountPoints),
       shoal: { manuallyStopped: false, cgroupPath: `/${this.o.cgroupParent}/${id}`, mountPoints },
     };
     await this.store.add(rec).finally(() => this.o.volumes.release(id));
@@ -138,23 +141,8 @@ export class ContainerManager {
   }
 
   private validateNetworkMode(mode: string): void {
-    if (mode === 'none' || mode === 'host' || mode === 'default' || mode === 'bridge') return;
     if (mode.startsWith('container:')) { this.store.get(mode.slice('container:'.length)); return; }
-    throw new NotFound(`network ${mode} not found`);
-  }
-
-  private networkSettings(mode: string): any {
-    return {
-      Bridge: '', SandboxID: '', HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0, Ports: {},
-      SandboxKey: '', SecondaryIPAddresses: null, SecondaryIPv6Addresses: null, EndpointID: '', Gateway: '',
-      GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', MacAddress: '',
-      Networks: mode.startsWith('container:') ? {} : {
-        [mode === 'default' || mode === 'bridge' ? 'none' : mode]: {
-          IPAMConfig: null, Links: null, Aliases: null, NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '',
-          IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, MacAddress: '', DriverOpts: null,
-        },
-      },
-    };
+    this.o.networks.networkForMode(mode);
   }
 
   private generateName(): string {
@@ -225,6 +213,7 @@ export class ContainerManager {
     } else {
       netns = await this.o.sandboxes.create(c.Id);
       c.shoal.netnsPath = netns;
+      await this.o.networks.attachAll(c, netns);
     }
     await this.writeEtcFiles(c, mode);
     const mounts = await specMounts(c, this.o.volumes, rp.merged);
@@ -260,28 +249,30 @@ export class ContainerManager {
     this.health.track(c);
   }
 
-  private async writeEtcFiles(c: ContainerRecord, mode: string): Promise<void> {
+  /**
+   * /etc/hostname, /etc/hosts, /etc/resolv.conf of the container. Before start they are replaced
+   * atomically; while running (`inPlace`) they are rewritten in place, because the container's bind
+   * mounts hold the old inodes.
+   */
+  private async writeEtcFiles(c: ContainerRecord, mode: string, inPlace = false): Promise<void> {
+    const write = (f: string, text: string) => inPlace ? fs.writeFile(f, text) : writeFileAtomic(f, text, 0o644);
     const hostname = c.Config.Hostname;
-    await writeFileAtomic(c.HostnamePath, hostname + '\n', 0o644);
+    if (!inPlace) await write(c.HostnamePath, hostname + '\n');
     const hosts = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', 'fe00::0\tip6-localnet',
       'ff00::0\tip6-mcastprefix', 'ff02::1\tip6-allnodes', 'ff02::2\tip6-allrouters'];
+    hosts.push(...this.o.networks.hostsLines(c));
     for (const h of c.HostConfig.ExtraHosts ?? []) {
       const [name, ip] = String(h).split(/:(.*)/s);
       hosts.push(`${ip}\t${name}`);
     }
     if (mode === 'host') {
-      await writeFileAtomic(c.HostsPath, (await fs.readFile('/etc/hosts', 'utf8').catch(() => hosts.join('\n') + '\n')), 0o644);
+      await write(c.HostsPath, await fs.readFile('/etc/hosts', 'utf8').catch(() => hosts.join('\n') + '\n'));
     } else {
-      await writeFileAtomic(c.HostsPath, hosts.join('\n') + '\n', 0o644);
+      await write(c.HostsPath, hosts.join('\n') + '\n');
     }
-    let resolv = await fs.readFile('/etc/resolv.conf', 'utf8').catch(() => '');
-    const hc = c.HostConfig;
-    if (hc.Dns?.length || hc.DnsSearch?.length || hc.DnsOptions?.length) {
-      const lines = resolv.split('\n').filter((l) => !(hc.Dns?.length && l.startsWith('nameserver')) && !(hc.DnsSearch?.length && l.startsWith('search')) && !(hc.DnsOptions?.length && l.startsWith('options')));
-      resolv = [...lines.filter(Boolean), ...(hc.Dns ?? []).map((d: string) => `nameserver ${d}`),
-        ...(hc.DnsSearch?.length ? [`search ${hc.DnsSearch.join(' ')}`] : []), ...(hc.DnsOptions?.length ? [`options ${hc.DnsOptions.join(' ')}`] : [])].join('\n') + '\n';
-    }
-    await writeFileAtomic(c.ResolvConfPath, resolv, 0o644);
+    const hostResolv = await fs.readFile('/etc/resolv.conf', 'utf8').catch(() => '');
+    const resolv = mode === 'host' ? hostResolv : this.o.networks.resolvConf(c, hostResolv);
+    await write(c.ResolvConfPath, resolv);
   }
 
   // ---------- exit, restart policy ----------
@@ -352,8 +343,27 @@ export class ContainerManager {
     await unmountRootfs(rootfsPaths(this.store.dir(c.Id), this.bundle(c.Id)));
     c.shoal.rootfsMounted = false;
     await releaseMounts(c, this.o.volumes).catch(() => undefined);
+    await this.o.networks.releaseAll(c).catch((err) => this.o.log.warn({ id: c.Id, err: (err as Error).message }, 'network release failed'));
     await this.o.sandboxes.remove(c.Id);
     c.shoal.netnsPath = undefined;
+  }
+
+  // ---------- networks ----------
+
+  async connectNetwork(ref: string, network: string, endpointConfig: any): Promise<void> {
+    const c = this.store.get(ref);
+    await this.o.networks.connect(c, network, endpointConfig);
+    await this.store.save(c);
+    // Like Docker: joining a network with the embedded DNS switches resolv.conf to 127.0.0.11.
+    if (c.State.Running) await this.writeEtcFiles(c, c.HostConfig.NetworkMode, true).catch(() => undefined);
+  }
+
+  async disconnectNetwork(ref: string, network: string, force: boolean): Promise<void> {
+    const c = this.store.find(ref);
+    if (!c) { if (force) return; throw new NotFound(`No such container: ${ref}`); }
+    await this.o.networks.disconnect(c, network, force);
+    await this.store.save(c);
+    if (c.State.Running) await this.writeEtcFiles(c, c.HostConfig.NetworkMode, true).catch(() => undefined);
   }
 
   // ---------- wait ----------
