@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job: `scripts/demo.sh` (up) starts shoald in a network namespace of its own,
-# imports a busybox image built offline, runs a demo container and shows its output.
+# imports a busybox image built offline, runs a demo container and shows its output, then a web
+# server on a user-defined network reached by name from another container and through a published port.
 # `scripts/demo.sh down` stops it and removes everything it made.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")/.." && pwd)
@@ -47,6 +48,17 @@ up() {
   $SHOAL images
   echo '$ shoal run --rm busybox sh -c '"'"'echo "hello from a shoal container: $(hostname), pid $$, kernel $(uname -r)"'"'"
   $SHOAL run --rm busybox sh -c 'echo "hello from a shoal container: $(hostname), pid $$, kernel $(uname -r)"'
+  # Two containers on a user-defined network find each other by name; a published port answers.
+  $SHOAL rm -f demo-web >/dev/null 2>&1 || true
+  $SHOAL network inspect demo-net >/dev/null 2>&1 || $SHOAL network create demo-net >/dev/null
+  echo '$ shoal run -d --name demo-web --network demo-net -p 8080:80 busybox httpd ...'
+  $SHOAL run -d --name demo-web --network demo-net -p 8080:80 busybox \
+    sh -c 'mkdir -p /www && echo "hello from demo-web, served by busybox httpd" > /www/index.html && exec httpd -f -p 80 -h /www' >/dev/null
+  echo '$ shoal run --rm --network demo-net busybox wget -qO- http://demo-web/'
+  for _ in $(seq 50); do $SHOAL run --rm --network demo-net busybox wget -qO- http://demo-web/ 2>/dev/null && break; sleep 0.2; done
+  echo "\$ curl http://127.0.0.1:8080/   (inside the $NS namespace, through the published port)"
+  ip netns exec "$NS" curl -s -m 5 http://127.0.0.1:8080/
+  $SHOAL ps
   cat <<MSG
 
 shoald keeps running. Try:

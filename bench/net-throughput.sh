@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# bench/net-throughput.sh: HTTP requests per second to busybox httpd in a container, measured with
+# wrk from a client namespace (a second "host"): through the published port (nftables DNAT) and
+# direct to the container address (routed through the host), for shoal and, when Debian's
+# dockerd is installed, for Docker 20.10 the same way. Bounded: DURATION seconds per measurement.
+#
+#   client netns --veth-- shoal host netns (shoald, bridge shoal0, container 172.17.0.x)
+#          \-----veth---- docker host netns (dockerd, docker0, container 172.17.0.x)
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")/.." && pwd)
+DURATION=${DURATION:-4}
+CONNS=${CONNS:-16}
+W=$(mktemp -d /tmp/shoal-netbench.XXXXXX)
+NS_C=shoalnb-c NS_S=shoalnb-s NS_D=shoalnb-d
+DPID="" SPID=""
+
+wait_gone() { for _ in $(seq 100); do [ -d "/proc/$1" ] || return 0; sleep 0.1; done; kill -KILL "$1" 2>/dev/null; }
+cleanup() {
+  set +e
+  if [ -n "$SPID" ]; then
+    "$HERE/bin/shoal" -H "unix://$W/s/shoal.sock" rm -f $("$HERE/bin/shoal" -H "unix://$W/s/shoal.sock" ps -aq) >/dev/null 2>&1
+    kill -TERM "$SPID" 2>/dev/null; wait_gone "$SPID"
+  fi
+  if [ -n "$DPID" ]; then
+    DOCKER_HOST="unix://$W/d/docker.sock" docker rm -f $(DOCKER_HOST="unix://$W/d/docker.sock" docker ps -aq) >/dev/null 2>&1
+    kill -TERM "$DPID" 2>/dev/null; wait_gone "$DPID"
+  fi
+  for ns in $NS_C $NS_S $NS_D; do
+    ip netns list | awk '{print $1}' | grep -qx "$ns" || continue
+    for p in $(ip netns pids "$ns"); do kill -KILL "$p" 2>/dev/null; done
+    sleep 0.2; ip netns del "$ns"
+  done
+  for m in $(awk -v d="$W/" 'index($2, d) == 1 {print $2}' /proc/self/mounts | sort -r); do umount -l "$m"; done
+  rmdir /sys/fs/cgroup/*/shoalnetbench/*/ /sys/fs/cgroup/*/shoalnetbench /sys/fs/cgroup/*/shoalnetbench-ref/*/ /sys/fs/cgroup/*/shoalnetbench-ref 2>/dev/null
+  rm -rf "$W"
+}
+trap cleanup EXIT
+
+bash "$HERE/scripts/setup.sh" >/dev/null
+command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+tar=$(bash "$HERE/scripts/busybox-rootfs.sh" "$W/cache")
+HTTPD='mkdir -p /www && echo hello > /www/index.html && exec httpd -f -p 80 -h /www'
+
+# namespaces and links (nothing in the root namespace)
+for ns in $NS_C $NS_S $NS_D; do ip netns add $ns; ip -n $ns link set lo up; done
+ip -n $NS_C link add nbs type veth peer name eth0 netns $NS_S
+ip -n $NS_C link add nbd type veth peer name eth0 netns $NS_D
+ip -n $NS_C addr add 10.231.1.1/24 dev nbs; ip -n $NS_C link set nbs up
+ip -n $NS_C addr add 10.231.2.1/24 dev nbd; ip -n $NS_C link set nbd up
+ip -n $NS_S addr add 10.231.1.2/24 dev eth0; ip -n $NS_S link set eth0 up
+ip -n $NS_D addr add 10.231.2.2/24 dev eth0; ip -n $NS_D link set eth0 up
+
+rps() { # URL: requests/s reported by wrk run in the client namespace
+  ip netns exec $NS_C wrk -t2 -c"$CONNS" -d"${DURATION}s" "$1" 2>/dev/null | awk '/Requests\/sec/ {printf "%.0f", $2}'
+}
+ready() { for _ in $(seq 100); do ip netns exec $NS_C curl -sf -m 1 "$1" >/dev/null && return 0; sleep 0.1; done; echo "not answering: $1" >&2; return 1; }
+
+# --- shoal
+mkdir -p "$W/s"
+setsid "$HERE/scripts/netns-exec.sh" $NS_S "$HERE/bin/shoald" --data-root "$W/s/root" --exec-root "$W/s/exec" \
+  -H "unix://$W/s/shoal.sock" --pidfile "$W/s/pid" --cgroup-parent shoalnetbench </dev/null >"$W/s/log" 2>&1 &
+S="$HERE/bin/shoal -H unix://$W/s/shoal.sock"
+for _ in $(seq 100); do $S version >/dev/null 2>&1 && break; sleep 0.1; done
+SPID=$(cat "$W/s/pid")
+$S import --change 'CMD ["sh"]' "$tar" busybox:latest >/dev/null
+$S run -d --name web -p 8080:80 busybox sh -c "$HTTPD" >/dev/null
+sip=$($S inspect -f '{{.NetworkSettings.IPAddress}}' web)
+ip -n $NS_C route add 172.17.0.0/16 via 10.231.1.2
+ready "http://10.231.1.2:8080/"; ready "http://$sip/"
+s_pub=$(rps "http://10.231.1.2:8080/")
+s_dir=$(rps "http://$sip/")
+ip -n $NS_C route del 172.17.0.0/16 via 10.231.1.2
+
+# --- docker (reference), when installed
+d_pub=- d_dir=-
+if command -v dockerd >/dev/null 2>&1; then
+  mkdir -p "$W/d"; printf '{"deprecated-key-path": "%s"}\n' "$W/d/key.json" > "$W/d/daemon.json"
+  setsid "$HERE/scripts/netns-exec.sh" $NS_D dockerd --data-root "$W/d/root" --exec-root "$W/d/exec" --pidfile "$W/d/pid" \
+    -H "unix://$W/d/docker.sock" --config-file "$W/d/daemon.json" --exec-opt native.cgroupdriver=cgroupfs \
+    --cgroup-parent shoalnetbench-ref --storage-driver overlay2 </dev/null >"$W/d/log" 2>&1 &
+  export DOCKER_HOST="unix://$W/d/docker.sock"
+  for _ in $(seq 300); do docker info >/dev/null 2>&1 && break; sleep 0.2; done
+  DPID=$(cat "$W/d/pid")
+  docker import --change 'CMD ["sh"]' "$tar" busybox:latest >/dev/null
+  docker run -d --name web -p 8080:80 busybox sh -c "$HTTPD" >/dev/null
+  dip=$(docker inspect -f '{{.NetworkSettings.IPAddress}}' web)
+  ip -n $NS_C route add 172.17.0.0/16 via 10.231.2.2
+  ready "http://10.231.2.2:8080/"; ready "http://$dip/"
+  d_pub=$(rps "http://10.231.2.2:8080/")
+  d_dir=$(rps "http://$dip/")
+  unset DOCKER_HOST
+fi
+
+pct() { [ "$1" = - ] || [ "$2" = - ] && { echo -; return; }; echo "$(( 100 * $1 / $2 ))%"; }
+cat <<TABLE
+| requests/s (wrk, $CONNS connections, ${DURATION}s, new connection per request) | shoal | docker | shoal/docker |
+|---|---|---|---|
+| through the published port (host:8080 -> container:80) | $s_pub | $d_pub | $(pct "$s_pub" "$d_pub") |
+| direct to the container address (routed via the host) | $s_dir | $d_dir | $(pct "$s_dir" "$d_dir") |
+| published / direct | $(pct "$s_pub" "$s_dir") | $(pct "$d_pub" "$d_dir") | |
+TABLE
