@@ -299,4 +299,23 @@ describe('volumes', () => {
     await shoal(h(), ['rm', 'restartuser']);
     await shoal(h(), ['volume', 'rm', 'survivor']);
   });
+
+  it('unmounts a tmpfs-driver volume when its last running user stops, also one started before a daemon restart', async () => {
+    await shoal(h(), ['volume', 'create', '-o', 'type=tmpfs', '-o', 'device=tmpfs', '-o', 'o=size=1m', 'tmpsurv']);
+    const mp = path.join(h().dataRoot, 'volumes', 'tmpsurv', '_data');
+    const mounted = async () => (await h().execOk(['cat', '/proc/self/mountinfo'])).split('\n').some((l) => l.split(' ')[4] === mp);
+    await shoal(h(), ['run', '-d', '--name', 'tmpa', '-v', 'tmpsurv:/v', 'busybox', 'sleep', '300']);
+    await shoal(h(), ['run', '-d', '--name', 'tmpb', '-v', 'tmpsurv:/v', 'busybox', 'sleep', '300']);
+    await shoal(h(), ['exec', 'tmpa', 'sh', '-c', 'echo shared > /v/f']);
+    assert.equal(await shoal(h(), ['exec', 'tmpb', 'cat', '/v/f']), 'shared');
+    assert.ok(await mounted());
+    await h().stopDaemon();
+    await h().startDaemon();
+    await shoal(h(), ['rm', '-f', 'tmpa']);
+    assert.ok(await mounted(), 'still used by tmpb');
+    assert.equal(await shoal(h(), ['exec', 'tmpb', 'cat', '/v/f']), 'shared');
+    await shoal(h(), ['rm', '-f', 'tmpb']);
+    assert.equal(await mounted(), false);
+    await shoal(h(), ['volume', 'rm', 'tmpsurv']);
+  });
 });

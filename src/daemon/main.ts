@@ -50,6 +50,7 @@ export async function main(argv: string[]): Promise<void> {
   });
   const mgr = new ContainerManager({ dataRoot: cfg.dataRoot, execRoot: cfg.execRoot, cgroupParent: cfg.cgroupParent, runtime, images, sandboxes, networks, events, log, volumes });
   volumes.usersOf = (name) => volumeUsers(mgr.store.all(), name);
+  volumes.runningUsersOf = (name) => volumeUsers(mgr.store.all().filter((c) => c.State.Running), name);
   networks.containers = () => mgr.store.all();
   await mgr.init();
   await networks.restore();

@@ -76,6 +76,8 @@ export class VolumeStore {
   private vols = new Map<string, VolumeMeta>();
   /** IDs of the containers that reference a volume (any state), set by the daemon wiring. */
   usersOf: (name: string) => string[] = () => [];
+  /** IDs of the running containers that use a volume (a driver mount stays while one does). */
+  runningUsersOf: (name: string) => string[] = () => [];
   /** Containers being created: their volumes must not be pruned before their record exists. */
   private holds = new Map<string, Set<string>>();
   /** Running containers that mounted a volume (a driver mount, type=tmpfs/nfs..., is shared by them). */
@@ -305,16 +307,17 @@ export class VolumeStore {
     return mp;
   }
 
-  /** After a container stopped: unmounts the driver device when no running container holds it any more. */
+  /**
+   * After a container stopped: unmounts the driver device when no other running container uses the volume
+   * (asked of the container records, so it also holds for containers started before a daemon restart).
+   */
   async unmountFor(name: string, containerId: string): Promise<void> {
     const set = this.active.get(name);
-    if (!set?.has(containerId)) return;
-    set.delete(containerId);
-    this.o.events.emit('volume', 'unmount', name, { container: containerId, driver: this.vols.get(name)?.Driver ?? 'local' });
-    if (set.size === 0) {
-      this.active.delete(name);
-      if (this.vols.get(name)?.Options?.type) await this.unmountDriver(name);
+    if (set?.delete(containerId)) {
+      this.o.events.emit('volume', 'unmount', name, { container: containerId, driver: this.vols.get(name)?.Driver ?? 'local' });
     }
+    if (set && set.size === 0) this.active.delete(name);
+    if (this.vols.get(name)?.Options?.type && !this.runningUsersOf(name).some((id) => id !== containerId)) await this.unmountDriver(name);
   }
 
   private async unmountDriver(name: string): Promise<void> {
