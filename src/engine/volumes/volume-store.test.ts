@@ -97,6 +97,8 @@ test('list filters and prune (1.41: all unused, label filters)', async () => {
   const names = (f: object) => v.list(JSON.stringify(f)).map((x) => x.Name).sort();
   assert.deepEqual(names({ name: ['a'] }), ['alpha', 'beta', 'gamma']);
   assert.deepEqual(names({ name: ['alp'] }), ['alpha']);
+  assert.deepEqual(names({ name: ['^[ab]'] }), ['alpha', 'beta']);
+  assert.deepEqual(names({ name: ['('] }), []);
   assert.deepEqual(names({ label: ['env'] }), ['alpha', 'beta']);
   assert.deepEqual(names({ label: { 'env=dev': true } }), ['beta']);
   assert.deepEqual(names({ dangling: ['true'] }), ['alpha', 'gamma']);

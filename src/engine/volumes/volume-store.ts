@@ -224,14 +224,14 @@ export class VolumeStore {
     });
   }
 
-  /** GET /volumes filters: name (substring), driver, label, dangling. */
+  /** GET /volumes filters: name and driver (regular expressions, as Docker), label, dangling. */
   list(filtersJson: string | null): VolumeInfo[] {
     const f = parseFilters(filtersJson);
     for (const k of f.keys()) if (!['name', 'driver', 'label', 'dangling'].includes(k)) throw new BadRequest(`Invalid filter '${k}'`);
     const dangling = boolFilter(f, 'dangling');
     return [...this.vols.values()].filter((m) => {
-      if (f.contains('name') && !f.get('name').some((n) => m.Name.includes(n))) return false;
-      if (f.contains('driver') && !f.get('driver').some((d) => m.Driver === d)) return false;
+      if (f.contains('name') && !f.get('name').some((n) => goMatch(n, m.Name))) return false;
+      if (f.contains('driver') && !f.get('driver').some((d) => goMatch(d, m.Driver))) return false;
       if (!f.matchKVList('label', m.Labels)) return false;
       if (dangling !== undefined && (this.users(m.Name).length === 0) !== dangling) return false;
       return true;
@@ -335,6 +335,12 @@ function boolFilter(f: Filters, key: string): boolean | undefined {
   if (vals.length === 1 && (vals[0] === 'true' || vals[0] === '1')) return true;
   if (vals.length === 1 && (vals[0] === 'false' || vals[0] === '0')) return false;
   throw new BadRequest(`Invalid filter '${key}=[${vals.join(' ')}]'`);
+}
+
+/** Docker's filters.Args.Match: equal, or the value as an (unanchored) regular expression; an invalid one never matches. */
+function goMatch(pattern: string, s: string): boolean {
+  if (pattern === s) return true;
+  try { return new RegExp(pattern).test(s); } catch { return false; }
 }
 
 function labelMatches(l: string, labels: Record<string, string> | null): boolean {
