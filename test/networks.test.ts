@@ -94,6 +94,40 @@ describe('networks', () => {
     assert.match(outsider, /unreachable/);
   });
 
+  it('shapes /etc/hosts and /etc/resolv.conf from --hostname, --add-host, --dns-*, --link', async () => {
+    const out = await sh(['run', '--rm', '--network', 'appnet', '--hostname', 'box1', '--add-host', 'db.example:10.9.8.7',
+      '--dns-search', 'corp.example', '--dns-option', 'ndots:2', 'busybox', 'sh', '-c', 'hostname; cat /etc/hosts /etc/resolv.conf']);
+    assert.match(out, /^box1$/m);
+    assert.match(out, /^10\.77\.0\.\d+\tbox1$/m);
+    assert.match(out, /^10\.9\.8\.7\tdb\.example$/m);
+    assert.match(out, /^search corp\.example$/m);
+    assert.match(out, /^nameserver 127\.0\.0\.11$/m);
+    assert.match(out, /^options ndots:2$/m);
+    const ip = await ipOf('c1', 'bridge');
+    const linked = await sh(['run', '--rm', '--link', 'c1:db', 'busybox', 'sh', '-c', 'cat /etc/hosts; ping -c1 -W3 db >/dev/null && echo reached']);
+    assert.match(linked, new RegExp(`^${ip.replace(/\./g, '\\.')}\\tdb [0-9a-f]{12} c1$`, 'm'));
+    assert.match(linked, /reached/);
+  });
+
+  it('honours --ip-range, --gateway, a bridge name and a fixed --ip', async () => {
+    await sh(['network', 'create', '--subnet', '10.88.0.0/16', '--ip-range', '10.88.5.0/24', '--gateway', '10.88.0.254',
+      '-o', 'com.docker.network.bridge.name=shoaltest0', 'ranged']);
+    assert.match(await h1.execOk(['ip', '-o', '-4', 'addr', 'show', 'shoaltest0']), /inet 10\.88\.0\.254\/16/);
+    const out = await sh(['run', '--rm', '--network', 'ranged', 'busybox', 'sh', '-c', 'ip -o -4 addr show eth0; ip route']);
+    assert.match(out, /inet 10\.88\.5\.\d+\/16/);
+    assert.match(out, /default via 10\.88\.0\.254/);
+    const fixed = await sh(['run', '--rm', '--network', 'ranged', '--ip', '10.88.7.7', 'busybox', 'ip', '-o', '-4', 'addr', 'show', 'eth0']);
+    assert.match(fixed, /inet 10\.88\.7\.7\/16/);
+    const bad = await h1.shoal(['run', '--rm', '--ip', '172.17.9.9', 'busybox', 'true']);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /user specified IP address is supported on user defined networks only/);
+    const overlap = await h1.shoal(['network', 'create', '--subnet', '10.88.1.0/24', 'overlapping']);
+    assert.equal(overlap.code, 1);
+    assert.match(overlap.stderr, /Pool overlaps with other one on this address space/);
+    await sh(['network', 'rm', 'ranged']);
+    assert.notEqual((await h1.exec(['ip', 'link', 'show', 'shoaltest0'])).code, 0);
+  });
+
   it('forwards other names to the upstream resolver', async () => {
     const out = await sh(['run', '--rm', '--network', 'appnet', 'busybox', 'nslookup', 'external.test']);
     assert.match(out, new RegExp(EXTERNAL_ADDR.replace(/\./g, '\\.')));

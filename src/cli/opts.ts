@@ -591,7 +591,10 @@ export function buildCreateRequest(o: Opts, image: string, cmd: string[], env: R
 
   // networks
   const nets = (o.network as string[]).map(parseNetworkOpt);
+  // Like docker: without --network, --ip and friends apply to the "default" attachment (so the
+  // daemon can refuse them there) rather than being dropped.
   const networkMode = nets.length ? nets[0].Target : 'default';
+  if (!nets.length && (o.ip || o.ip6 || o.macAddress)) nets.push({ Target: 'default', Aliases: [] });
   const isUserDefined = (n: string) => !['default', 'bridge', 'host', 'none'].includes(n) && !n.startsWith('container:');
   const endpoints: Record<string, any> = {};
   const aliases: string[] = o.networkAlias ?? [];

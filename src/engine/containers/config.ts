@@ -55,7 +55,7 @@ export function defaultHostConfig(hc: any = {}): any {
     AutoRemove: !!hc.AutoRemove, VolumeDriver: '', VolumesFrom: hc.VolumesFrom ?? null,
     CapAdd: hc.CapAdd ?? null, CapDrop: hc.CapDrop ?? null, CgroupnsMode: 'host', Dns: hc.Dns ?? [], DnsOptions: hc.DnsOptions ?? [],
     DnsSearch: hc.DnsSearch ?? [], ExtraHosts: hc.ExtraHosts ?? null, GroupAdd: hc.GroupAdd ?? null, IpcMode: 'private',
-    Cgroup: '', Links: null, OomScoreAdj: hc.OomScoreAdj ?? 0, PidMode: '', Privileged: !!hc.Privileged,
+    Cgroup: '', Links: hc.Links?.length ? hc.Links : null, OomScoreAdj: hc.OomScoreAdj ?? 0, PidMode: '', Privileged: !!hc.Privileged,
     PublishAllPorts: !!hc.PublishAllPorts, ReadonlyRootfs: !!hc.ReadonlyRootfs, SecurityOpt: hc.SecurityOpt ?? null,
     Tmpfs: hc.Tmpfs ?? undefined, UTSMode: '', UsernsMode: '', ShmSize: hc.ShmSize || 67108864, Runtime: 'runc',
     Isolation: '', CpuShares: hc.CpuShares ?? 0, Memory: hc.Memory ?? 0, NanoCpus: hc.NanoCpus ?? 0,
