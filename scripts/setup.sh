@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PKGS=(runc conmon busybox-static iproute2 nftables socat tar attr util-linux procps file curl)
+PKGS=(runc conmon busybox-static iproute2 nftables socat tar attr util-linux procps file curl etcd-server etcd-client)
 [ "${SHOAL_SETUP_TEST:-0}" = 1 ] && PKGS+=(python3)
 missing=()
 for p in "${PKGS[@]}"; do
@@ -14,7 +14,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq || true
+  # Package services (etcd) must not start: shoald runs its own etcd members when needed.
+  own_policy=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; own_policy=1; fi
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  [ "$own_policy" = 1 ] && rm -f /usr/sbin/policy-rc.d
 fi
 
 # Tests also drive the real docker CLI. Debian's docker.io brings one where none is installed;
