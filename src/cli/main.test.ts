@@ -241,7 +241,7 @@ test('prune prompts, version prints both sections', async () => {
     assert.equal(r.code, 0);
     assert.match(r.out, /^Client:\n Version:           \S+\n API version:       1\.41\n/);
     assert.match(r.out, /\n\nServer:\n Engine:\n  Version:          0\.1\.0\n  API version:      1\.41 \(minimum version 1\.24\)\n/);
-    r = await run(d, ['version', '--format', '{{.Server.Version}}/{{.Client.ApiVersion}}']);
-    assert.equal(r.out, '0.1.0/1.41\n');
+    r = await run(d, ['version', '--format', '{{.Server.Version}}/{{.Client.APIVersion}}/{{.Server.APIVersion}}']);
+    assert.equal(r.out, '0.1.0/1.41/1.41\n');
   } finally { await d.close(); }
 });

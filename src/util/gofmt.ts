@@ -8,9 +8,24 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return p === Object.prototype || p === null;
 }
 
+/**
+ * Marks a plain object as a Go struct (the symbol's value is its type name, e.g. "types.Version"):
+ * fmt prints its field values in order ({a b}) and templates refuse fields it does not have.
+ */
+export const GO_STRUCT: unique symbol = Symbol.for('shoal.goStruct');
+
+/** The Go type name of an object marked with GO_STRUCT. */
+export function goStructType(v: unknown): string | undefined {
+  if (v === null || typeof v !== 'object') return undefined;
+  const t = (v as { [GO_STRUCT]?: unknown })[GO_STRUCT];
+  return typeof t === 'string' ? t : undefined;
+}
+
 /** Go's reflect type name for a JS value, as seen in fmt and template error messages. */
 export function goTypeName(v: unknown): string {
   if (v === null || v === undefined) return '<nil>';
+  const struct = goStructType(v);
+  if (struct !== undefined) return struct;
   switch (typeof v) {
     case 'string': return 'string';
     case 'boolean': return 'bool';
@@ -257,6 +272,7 @@ function fmtArg(arg: unknown, verb: string, f: Flags, depth: number): string | u
   if (str !== undefined) return 'vsqxX'.includes(verb) ? fmtString(str, verb === 'v' ? 's' : verb, f) : undefined;
   const sub = (x: unknown) => fmtArg(x, verb, f, depth + 1) ?? badVerb(x, verb, f);
   if (Array.isArray(o)) return '[' + o.map(sub).join(' ') + ']';
+  if (goStructType(o) !== undefined) return '{' + Object.values(o).map(sub).join(' ') + '}';
   return 'map[' + mapEntries(o).map(([k, x]) => sub(k) + ':' + sub(x)).join(' ') + ']';
 }
 

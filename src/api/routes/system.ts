@@ -1,5 +1,6 @@
 import os from 'node:os';
-import { promises as fs } from 'node:fs';
+import { promises as fs, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { Router } from '../router.js';
 import { API_VERSION, MIN_API_VERSION } from '../router.js';
 import type { ContainerManager } from '../../engine/containers/manager.js';
@@ -10,6 +11,10 @@ import { commonHeaders } from '../server.js';
 import type { VolumeStore } from '../../engine/volumes/volume-store.js';
 
 export const VERSION = '0.1.0';
+/** When this build was made (the compiled module's mtime), RFC 3339 like dockerd's. */
+const BUILD_TIME = (() => {
+  try { return statSync(fileURLToPath(import.meta.url)).mtime.toISOString().replace(/\.\d+Z$/, '.000000000+00:00'); } catch { return ''; }
+})();
 
 export interface SystemDeps {
   mgr: ContainerManager;
@@ -45,12 +50,19 @@ export function registerSystemRoutes(r: Router, d: SystemDeps): void {
   r.get('/_ping', (ctx) => { ctx.res?.setHeader('Cache-Control', 'no-cache, no-store, must-revalidate'); ctx.res?.setHeader('Builder-Version', '1'); return ping(); });
   r.head('/_ping', (ctx) => { ctx.res?.setHeader('Cache-Control', 'no-cache, no-store, must-revalidate'); return 'OK'; });
 
-  r.get('/version', () => ({
-    Platform: { Name: 'shoal' },
-    Components: [{ Name: 'Engine', Version: VERSION, Details: { ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, Os: 'linux', Arch: goArch(), KernelVersion: os.release() } }],
-    Version: VERSION, ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, GitCommit: 'shoal', GoVersion: `node${process.versions.node}`,
-    Os: 'linux', Arch: goArch(), KernelVersion: os.release(), BuildTime: '',
-  }));
+  r.get('/version', () => {
+    const common = { GitCommit: 'shoal', GoVersion: `node${process.versions.node}`, KernelVersion: os.release(), Os: 'linux', Arch: goArch() };
+    return {
+      Platform: { Name: 'shoal' },
+      // dockerd's Engine component carries every line `docker version` prints for it (strings only)
+      Components: [{ Name: 'Engine', Version: VERSION, Details: {
+        ApiVersion: API_VERSION, Arch: common.Arch, BuildTime: BUILD_TIME, Experimental: 'false', GitCommit: common.GitCommit,
+        GoVersion: common.GoVersion, KernelVersion: common.KernelVersion, MinAPIVersion: MIN_API_VERSION, Os: common.Os,
+      } }],
+      Version: VERSION, ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, GitCommit: common.GitCommit, GoVersion: common.GoVersion,
+      Os: common.Os, Arch: common.Arch, KernelVersion: common.KernelVersion, BuildTime: BUILD_TIME,
+    };
+  });
 
   r.get('/info', async () => {
     const all = d.mgr.store.all();

@@ -301,3 +301,15 @@ test('executeHeader leaves titles intact and keeps output written before an erro
   assert.equal(parseTemplate('{{pad .ID 1 1}}').executeHeader(h), ' CONTAINER ID '); // pad is not overridden
   assert.equal(parseTemplate('{{.ID}}\t{{range .Names}}x{{end}}\t{{.Size}}').executeHeader(h), 'CONTAINER ID\t');
 });
+
+test('Go structs: fields in order, unknown fields are errors, named templates', async () => {
+  const { GO_STRUCT } = await import('../../util/gofmt.js');
+  const v: Record<string | symbol, unknown> = { Name: 'shoal', APIVersion: '1.41' };
+  Object.defineProperty(v, GO_STRUCT, { value: '*types.Version' });
+  assert.equal(renderTemplate('{{.APIVersion}} {{.}}', v), '1.41 {shoal 1.41}');
+  assert.throws(() => renderTemplate('{{.ApiVersion}}', v, { name: 'version' }),
+    { message: 'template: version:1:2: executing "version" at <.ApiVersion>: can\'t evaluate field ApiVersion in type *types.Version' });
+  assert.throws(() => parseTemplate('{{.X', { name: 'version' }), { message: 'template: version:1: unclosed action' });
+  // what was written before the error comes with it
+  assert.throws(() => renderTemplate('a {{.Name}} {{.Nope}}', v), (e: Error & { partial?: string }) => e.partial === 'a shoal ');
+});

@@ -1,6 +1,6 @@
 // A Go text/template implementation (the parts docker users type in --format), with docker's
 // template functions. Semantics and error messages follow Go's text/template and docker/cli/templates.
-import { formatValue, goJSON, goQuote, goTypeName, isPlainObject, mapEntries, sprint, sprintf, sprintln } from '../../util/gofmt.js';
+import { formatValue, goJSON, goQuote, goStructType, goTypeName, isPlainObject, mapEntries, sprint, sprintf, sprintln } from '../../util/gofmt.js';
 
 // Go's invalid reflect.Value (a missing map key): prints "<no value>".
 const MISSING: unique symbol = Symbol('no value');
@@ -255,10 +255,10 @@ class Parser {
   private rangeDepth = 0;
   private actionLine = 0;
 
-  constructor(private toks: Tok[], private funcs: Set<string>) { this.last = toks[0]; }
+  constructor(private toks: Tok[], private funcs: Set<string>, private name = '') { this.last = toks[0]; }
 
   private errorf(msg: string): never {
-    throw new Error(`template: :${this.last.line}: ${msg}`);
+    throw new Error(`template: ${this.name}:${this.last.line}: ${msg}`);
   }
   private next(): Tok { this.last = this.toks[Math.min(this.i++, this.toks.length - 1)]; return this.last; }
   private backup(n = 1) { this.i -= n; }
@@ -678,19 +678,19 @@ class State {
   private vars: { name: string; value: unknown }[];
   private node: AnyNode | undefined;
 
-  constructor(private text: string, private funcs: Record<string, Fn>, root: unknown) {
+  constructor(private text: string, private funcs: Record<string, Fn>, root: unknown, private name = '') {
     this.vars = [{ name: '$', value: root }];
   }
 
   private at(n: AnyNode) { this.node = n; }
 
   private errorf(msg: string): never {
-    if (!this.node) throw new ExecError(`template: : ${msg}`);
+    if (!this.node) throw new ExecError(`template: ${this.name}: ${msg}`);
     const pos = this.node.pos, before = this.text.slice(0, pos), nl = before.lastIndexOf('\n');
     const line = before.split('\n').length, col = Buffer.byteLength(before.slice(nl + 1));
     let ctx = str(this.node);
     if (Buffer.byteLength(ctx) > 20) ctx = [...ctx].slice(0, 20).join('') + '...';
-    throw new ExecError(`template: :${line}:${col}: executing "" at <${ctx}>: ${msg}`);
+    throw new ExecError(`template: ${this.name}:${line}:${col}: executing "${this.name}" at <${ctx}>: ${msg}`);
   }
 
   private varValue(name: string): unknown {
@@ -829,6 +829,7 @@ class State {
         return this.evalCall(dot, { params: [], variadic: 'any', call: (...a) => v.apply(recv, a) }, node, name, args, final);
       }
       if (args.length > 1 || final !== NOFINAL) this.errorf(`${name} is not a method but has arguments`);
+      if (v === undefined && goStructType(recv) !== undefined) this.errorf(`can't evaluate field ${name} in type ${goTypeName(recv)}`);
       return v === undefined ? MISSING : v;
     }
     this.errorf(`can't evaluate field ${name} in type ${goTypeName(recv)}`);
@@ -913,6 +914,8 @@ export interface TemplateOptions {
   escapes?: boolean;
   /** Extra template functions; they receive their arguments as JS values (nil as null). */
   funcs?: Record<string, (...args: any[]) => unknown>;
+  /** The template's name in error messages (docker names a few: "version"); default none. */
+  name?: string;
 }
 
 /** A parsed template; parse once, execute per row. */
@@ -920,18 +923,24 @@ export class Template {
   readonly source: string;
   private readonly root: Node[];
   private readonly funcs: Record<string, Fn>;
+  private readonly name: string;
 
   constructor(tpl: string, opts: TemplateOptions = {}) {
     this.source = opts.escapes === false ? tpl : tpl.replace(/\\([tn])/g, (_m, c: string) => (c === 't' ? '\t' : '\n'));
     this.funcs = { ...BUILTINS };
     for (const [name, f] of Object.entries(opts.funcs ?? {})) this.funcs[name] = variadic([], 'any', f);
-    this.root = new Parser(lex(this.source), new Set(Object.keys(this.funcs))).parse();
+    this.name = opts.name ?? '';
+    this.root = new Parser(lex(this.source), new Set(Object.keys(this.funcs)), this.name).parse();
   }
 
-  /** Render with `data` as dot; throws Go's "template: :L:C: executing ..." errors. */
+  /** Render with `data` as dot; throws Go's "template: :L:C: executing ..." errors (with `partial`: the output so far). */
   execute(data: unknown): string {
-    const s = new State(this.source, this.funcs, data ?? MISSING);
-    s.walkList(data ?? MISSING, this.root);
+    const s = new State(this.source, this.funcs, data ?? MISSING, this.name);
+    try { s.walkList(data ?? MISSING, this.root); } catch (e) {
+      // the output written before the error (Go's Execute leaves it in the writer)
+      if (e instanceof ExecError) Object.assign(e, { partial: s.out.join('') });
+      throw e;
+    }
     return s.out.join('');
   }
 
