@@ -1,5 +1,6 @@
 // Interactive plumbing: streaming a hijacked connection to the terminal (docker's hijackedIOStreamer),
 // raw mode, detach keys, TTY size monitoring and signal forwarding.
+import { spawnSync } from 'node:child_process';
 import type { Hijacked } from './client.js';
 import type { Ctx } from './command.js';
 import { stdCopy } from './stdcopy.js';
@@ -82,11 +83,7 @@ export async function streamHijacked(ctx: Ctx, h: Hijacked, o: StreamOptions): P
   stream.on('error', () => undefined);
   let restore = () => {};
   const useRaw = o.stdin && o.tty && !!io.stdin.isTTY && typeof io.stdin.setRawMode === 'function';
-  if (useRaw) {
-    io.stdin.setRawMode!(true);
-    let restored = false;
-    restore = () => { if (!restored) { restored = true; try { io.stdin.setRawMode!(false); } catch { /* ignore */ } } };
-  }
+  if (useRaw) restore = makeRaw(io.stdin);
   const stdout = o.stdout ? io.stdout : null;
   const stderr = o.stderr ? (o.tty ? io.stdout : io.stderr) : null;
 
@@ -161,6 +158,26 @@ export async function streamHijacked(ctx: Ctx, h: Hijacked, o: StreamOptions): P
     cleanupInput();
     outputDone.catch(() => undefined);
   }
+}
+
+/**
+ * Puts the local terminal in raw mode, as docker's term.SetRawTerminal (cfmakeraw) does; returns the
+ * function that restores it (idempotent; also run on process exit). Node's raw mode (libuv) leaves
+ * output post-processing on (OPOST/ONLCR), so the "\r\n" a container's TTY already writes would show
+ * as "\r\r\n": stty turns OPOST off too. Leaving raw mode puts back the whole saved termios.
+ */
+export function makeRaw(stdin: { setRawMode?: (mode: boolean) => unknown }): () => void {
+  stdin.setRawMode!(true);
+  if (stdin === process.stdin) spawnSync('stty', ['-opost'], { stdio: ['inherit', 'ignore', 'ignore'], timeout: 5000 });
+  let restored = false;
+  const restore = () => {
+    if (restored) return;
+    restored = true;
+    process.removeListener('exit', restore);
+    try { stdin.setRawMode!(false); } catch { /* the terminal is gone */ }
+  };
+  process.on('exit', restore);
+  return restore;
 }
 
 /** Sends the terminal size now and on every change (docker's MonitorTtySize). Returns a stop function. */

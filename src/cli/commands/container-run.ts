@@ -131,7 +131,9 @@ export const runCmd: CmdDef = {
     }
     return attachStartWait(ctx, id, {
       stdin: attach.stdin, stdout: attach.stdout, stderr: attach.stderr, tty: !!o.tty,
-      detachKeys: o.detachKeys, autoRemove: req.autoRemove, sigProxy: !!o.sigProxy,
+      detachKeys: o.detachKeys, autoRemove: req.autoRemove,
+      // like docker: no signal proxy with a TTY (the terminal's keys reach the container's pty)
+      sigProxy: !!o.sigProxy && !o.tty,
       onStartError: (e) => runStatusError(e, ctx.cmdPath, false),
     });
   },
