@@ -72,11 +72,11 @@ function inside(root: string, p: string): string {
 }
 
 export async function statPath(mgr: ContainerManager, c: ContainerRecord, p: string): Promise<any> {
-  return withRootfs(mgr, c, async (root) => pathStat(inside(root, p), p));
+  return withRootfs(mgr, c, async (root) => pathStat(inside(root, p), p, c.Name.slice(1)));
 }
 
-async function pathStat(full: string, p: string): Promise<any> {
-  const st = await fs.lstat(full).catch(() => { throw new NotFound(`Could not find the file ${p} in container`); });
+async function pathStat(full: string, p: string, container: string): Promise<any> {
+  const st = await fs.lstat(full).catch(() => { throw new NotFound(`Could not find the file ${p} in container ${container}`); });
   const linkTarget = st.isSymbolicLink() ? await fs.readlink(full) : '';
   // Go's FileMode: type bits in the high bits, permission bits low.
   // Go's FileMode is a uint32: permission bits low, type and special bits high.
@@ -93,7 +93,7 @@ async function pathStat(full: string, p: string): Promise<any> {
 export async function getArchive(mgr: ContainerManager, c: ContainerRecord, p: string, out: Writable, onStat: (stat: any) => void): Promise<void> {
   await withRootfs(mgr, c, async (root) => {
     const full = inside(root, p);
-    onStat(await pathStat(full, p));
+    onStat(await pathStat(full, p, c.Name.slice(1)));
     // "dir/." means the directory's contents, not the directory itself.
     const contents = p.endsWith('/.');
     const t = tarProcess(['--numeric-owner', '-C', contents ? full : path.dirname(full), '-c', contents ? '.' : path.basename(full)]);
