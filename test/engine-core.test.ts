@@ -3,40 +3,10 @@
 // OOM, healthchecks, conflicts, and an interactive TTY driven through a pseudo-terminal.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { useLab, type Host } from './harness/hosts.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
-async function ok(h: Host, args: string[]): Promise<string> {
-  const r = await h.docker(args);
-  assert.equal(r.code, 0, `docker ${args.join(' ')} failed: ${r.stderr}`);
-  return r.stdout.trim();
-}
-
-/** Runs a command under a pseudo-terminal (util-linux `script`), feeding it keystrokes. */
-function withPty(cmd: string, env: NodeJS.ProcessEnv, keys: { after: number; data: string }[]): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    const p = spawn('script', ['-qfec', cmd, '/dev/null'], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    p.stdout.on('data', (d) => { out += d; });
-    p.stderr.on('data', (d) => { out += d; });
-    let t = 0;
-    for (const k of keys) { t += k.after; setTimeout(() => p.stdin.write(k.data), t); }
-    const kill = setTimeout(() => p.kill('SIGKILL'), t + 10_000);
-    p.on('close', (code) => { clearTimeout(kill); resolve({ code: code ?? -1, out }); });
-  });
-}
+import { useLab } from './harness/hosts.js';
+import { sleep } from './harness/run.js';
+import { dockerEnv, dockerOk as ok, until } from './harness/checks.js';
+import { PROMPT, Pty } from './harness/pty.js';
 
 describe('engine', () => {
   const env = useLab({ hosts: 1, busybox: true });
@@ -102,16 +72,19 @@ describe('engine', () => {
   });
 
   it('drives run -it and exec -it through a real pseudo-terminal', async () => {
-    const e = { DOCKER_HOST: h().dockerHost };
-    const run = await withPty('docker run -it --name tty1 busybox sh', e, [
-      { after: 1500, data: 'echo $((6*7))\r' }, { after: 500, data: 'exit 0\r' }]);
-    assert.match(run.out, /42/);
-    assert.equal(run.code, 0, run.out);
+    const run = new Pty('docker run -it --name tty1 busybox sh', dockerEnv(h()));
+    await run.expect(PROMPT);
+    run.write('echo $((6*7))\r');
+    await run.expect(/\r\n42\r\n/);
+    run.write('exit 0\r');
+    assert.equal(await run.exitCode(), 0, run.out);
     await ok(h(), ['start', 'tty1']);
-    const ex = await withPty('docker exec -it tty1 sh', e, [
-      { after: 1500, data: 'echo $((7*6))x\r' }, { after: 500, data: 'exit 5\r' }]);
-    assert.match(ex.out, /42x/);
-    assert.equal(ex.code, 5, ex.out);
+    const ex = new Pty('docker exec -it tty1 sh', dockerEnv(h()));
+    await ex.expect(PROMPT);
+    ex.write('echo $((7*6))x\r');
+    await ex.expect(/\r\n42x\r\n/);
+    ex.write('exit 5\r');
+    assert.equal(await ex.exitCode(), 5, ex.out);
     const piped = await h().docker(['run', '-i', '--rm', 'busybox', 'cat'], { input: 'through stdin\n' });
     assert.equal(piped.stdout, 'through stdin\n');
     await ok(h(), ['rm', '-f', 'tty1']);
