@@ -103,7 +103,7 @@ export class ContainerManager {
 
   private async onExitFile(file: string): Promise<void> {
     const c = this.store.find(file);
-    if (!c || c.Id !== file || this.exiting.has(c.Id)) return;
+    if (!c || c.Id !== file || this.exiting.has(c.Id) || this.starting.has(c.Id)) return;
     const code = await fs.readFile(path.join(this.exitDir, file), 'utf8').catch(() => undefined);
     if (code === undefined || code.trim() === '') return;
     if (!c.State.Running) { await fs.rm(path.join(this.exitDir, file), { force: true }); return; }
@@ -188,7 +188,20 @@ export class ContainerManager {
     }
   }
 
+  /** containers between `runc start` and State.Running: an exit file then belongs to this run */
+  private starting = new Set<string>();
+
+  /**
+   * Starts c's process. A short-lived one can exit before `runc start` has returned and the state
+   * says Running: its exit file is kept (not taken for a stale one) and handled once it does.
+   */
   private async startProcess(c: ContainerRecord): Promise<void> {
+    this.starting.add(c.Id);
+    try { await this.spawnProcess(c); } finally { this.starting.delete(c.Id); }
+    void this.onExitFile(c.Id);
+  }
+
+  private async spawnProcess(c: ContainerRecord): Promise<void> {
     const bundle = this.bundle(c.Id);
     const dataDir = this.store.dir(c.Id);
     await fs.rm(path.join(this.exitDir, c.Id), { force: true });
@@ -298,7 +311,11 @@ export class ContainerManager {
       else if (c.HostConfig.AutoRemove) {
         // Attached clients read the log file: let them drain it before it is deleted.
         await Promise.race([Promise.all([...(this.attached.get(c.Id) ?? [])]), sleep(5000)]);
-        await this.remove(c.Id, { force: true, volumes: true }).catch((err) => this.o.log.warn({ id: c.Id, err: (err as Error).message }, 'auto-remove failed'));
+        await this.remove(c.Id, { force: true, volumes: true }).catch((err) => {
+          this.o.log.warn({ id: c.Id, err: (err as Error).message }, 'auto-remove failed');
+          // like Docker's SetRemovalError: `wait?condition=removed` answers with the error instead of hanging
+          this.notify(c, 'removed', (err as Error).message);
+        });
       }
     } finally {
       this.exiting.delete(c.Id);
@@ -368,11 +385,12 @@ export class ContainerManager {
 
   // ---------- wait ----------
 
-  private notify(c: ContainerRecord, what: 'exit' | 'removed'): void {
+  private notify(c: ContainerRecord, what: 'exit' | 'removed', removalError?: string): void {
     const ws = this.waiters.get(c.Id) ?? [];
     const keep: Waiter[] = [];
     for (const w of ws) {
-      if (what === 'removed' || w.cond !== 'removed') w.resolve({ StatusCode: c.State.ExitCode, Error: c.State.Error ? { Message: c.State.Error } : null });
+      const error = removalError ?? c.State.Error;
+      if (what === 'removed' || w.cond !== 'removed') w.resolve({ StatusCode: c.State.ExitCode, Error: error ? { Message: error } : null });
       else keep.push(w);
     }
     if (keep.length) this.waiters.set(c.Id, keep); else this.waiters.delete(c.Id);
