@@ -65,6 +65,9 @@ describe('interactive containers', () => {
     await ex.expect(PROMPT);
     ex.write('cat /tmp/shared; echo $((7*6))x\r');
     await ex.expect(/from-run\r\n42x\r\n/);
+    // docker exec sizes its TTY with a resize right after the start (racing the exec's startup)
+    ex.write('stty size\r');
+    await ex.expect(/\r\n40 120\r\n/);
     // ^C reaches the foreground process through the tty
     ex.write('sleep 100\r');
     await sleep(500);

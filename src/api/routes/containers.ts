@@ -235,7 +235,7 @@ export function registerContainerRoutes(r: Router, mgr: ContainerManager, execs:
     const e = execs.get(ctx.params.id);
     if (body.Detach) { await execs.start(e.ID, { detach: true }); return ''; }
     const sock = ctx.hijack(e.ProcessConfig.tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
-    await execs.start(e.ID, { detach: false }, sock);
+    await execs.start(e.ID, { detach: false, consoleSize: body.ConsoleSize }, sock);
   });
   r.post('/exec/:id/resize', async (ctx) => { await execs.resize(ctx.params.id, Number(ctx.query.get('h')), Number(ctx.query.get('w'))); return ''; });
   r.get('/exec/:id/json', (ctx) => execs.inspect(ctx.params.id));

@@ -26,6 +26,14 @@ export interface ExecRecord {
   Pid: number;
   env: string[];
   workdir: string;
+  /** [height, width] of the TTY at start (ExecConfig.ConsoleSize, API 1.42+) */
+  consoleSize?: [number, number];
+}
+
+function consoleSizeOf(v: unknown): [number, number] | undefined {
+  if (!Array.isArray(v) || v.length !== 2) return undefined;
+  const [h, w] = v.map(Number);
+  return Number.isInteger(h) && Number.isInteger(w) && h > 0 && w > 0 ? [h, w] : undefined;
 }
 
 /**
@@ -34,6 +42,8 @@ export interface ExecRecord {
  */
 export class ExecManager {
   private execs = new Map<string, ExecRecord>();
+  /** sessions still starting: a resize waits for conmon (and its control fifo) to be there */
+  private starting = new Map<string, Promise<void>>();
 
   constructor(private mgr: ContainerManager) {}
 
@@ -49,6 +59,7 @@ export class ExecManager {
       ProcessConfig: { tty: !!body.Tty, entrypoint: cmd[0], arguments: cmd.slice(1), privileged: !!body.Privileged, user: body.User ?? '' },
       OpenStdin: !!body.AttachStdin, OpenStderr: !!body.AttachStderr, OpenStdout: !!body.AttachStdout, CanRemove: false,
       ContainerID: c.Id, DetachKeys: body.DetachKeys ?? '', Pid: 0, env: body.Env ?? [], workdir: body.WorkingDir ?? '',
+      consoleSize: consoleSizeOf(body.ConsoleSize),
     };
     this.execs.set(id, rec);
     c.ExecIDs = [...(c.ExecIDs ?? []), id];
@@ -64,7 +75,7 @@ export class ExecManager {
 
   inspect(id: string): any {
     const e = this.get(id);
-    const { env: _env, workdir: _wd, ...pub } = e;
+    const { env: _env, workdir: _wd, consoleSize: _cs, ...pub } = e;
     return pub;
   }
 
@@ -72,13 +83,26 @@ export class ExecManager {
 
   async resize(id: string, h: number, w: number): Promise<void> {
     const e = this.get(id);
-    if (!e.ProcessConfig.tty || !e.Running) return;
+    if (!e.ProcessConfig.tty || (!e.Running && !this.starting.has(e.ID))) return;
+    // a client resizes as soon as its start request is answered (the hijack), before conmon is up
+    const starting = this.starting.get(e.ID);
+    if (starting) await Promise.race([starting, new Promise((r) => setTimeout(r, 10_000).unref())]);
+    if (!e.Running) return;
     await resizeTty(path.join(this.dir(e), 'ctl'), h, w).catch(() => undefined);
   }
 
   /** Runs the exec; with a socket, streams I/O until the process ends. */
-  async start(id: string, opts: { detach: boolean; tty?: boolean }, sock?: Duplex): Promise<void> {
+  async start(id: string, opts: { detach: boolean; tty?: boolean; consoleSize?: unknown }, sock?: Duplex): Promise<void> {
     const e = this.get(id);
+    if (this.starting.has(e.ID)) throw new Conflict(`Error: Exec command ${id} is already running`);
+    let ready = () => {};
+    this.starting.set(e.ID, new Promise<void>((resolve) => { ready = () => { this.starting.delete(e.ID); resolve(); }; }));
+    try { await this.run(e, opts, sock, () => ready()); } finally { ready(); }
+  }
+
+  private async run(e: ExecRecord, opts: { detach: boolean; consoleSize?: unknown }, sock: Duplex | undefined, ready: () => void): Promise<void> {
+    const id = e.ID;
+    e.consoleSize = consoleSizeOf(opts.consoleSize) ?? e.consoleSize;
     if (e.Running || e.ExitCode !== null) throw new Conflict(`Error: Exec command ${id} has already run`);
     const c = this.mgr.store.get(e.ContainerID);
     if (!c.State.Running) throw new Conflict(`Container ${c.Id} is not running`);
@@ -130,15 +154,19 @@ export class ExecManager {
     const dir = this.dir(e);
     await fs.mkdir(dir, { recursive: true });
     const caps = capabilities({ capAdd: c.HostConfig.CapAdd ?? [], capDrop: c.HostConfig.CapDrop ?? [], privileged: c.HostConfig.Privileged || e.ProcessConfig.privileged });
-    const spec = { terminal: true, user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids }, args: argv, env, cwd,
+    const size = e.consoleSize ? { consoleSize: { height: e.consoleSize[0], width: e.consoleSize[1] } } : {};
+    const spec = { terminal: true, ...size, user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids }, args: argv, env, cwd,
       capabilities: { bounding: caps, effective: caps, permitted: caps, inheritable: caps }, noNewPrivileges: false };
     await fs.writeFile(path.join(dir, 'process.json'), JSON.stringify(spec));
     const logPath = path.join(dir, 'log');
     const exitDir = path.join(dir, 'exits');
-    const { pid, exitCode: exitCodeP } = await this.mgr.runtime.spawnConmon({
+    const spawned = this.mgr.runtime.spawnConmon({
       id: c.Id, uuid: e.ID.slice(0, 16), name: c.Name.slice(1), bundle: dir, logPath, exitDir, pidFile: path.join(dir, 'pid'),
       persistDir: dir, tty: true, stdin: e.OpenStdin, execSpec: path.join(dir, 'process.json'),
-    }).catch((err: Error) => { e.Running = false; throw new BadRequest(`OCI runtime exec failed: ${err.message}`); });
+    });
+    const { pid, exitCode: exitCodeP } = await spawned
+      .catch((err: Error) => { e.Running = false; throw new BadRequest(`OCI runtime exec failed: ${err.message}`); })
+      .finally(ready);
     e.Pid = pid;
     let exited = false;
     const exitCode = (exitCodeP ?? Promise.resolve(-1)).then((code) => { exited = true; return code; });
