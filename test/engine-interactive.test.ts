@@ -164,6 +164,14 @@ describe('interactive containers', () => {
     const states = after.out.split(/\r?\n/).filter((l) => /^[0-9a-f]+(:[0-9a-f]+)+$/.test(l));
     assert.equal(states.length, 2, after.out);
     assert.equal(states[1], states[0], 'stty settings restored');
+    // also when the client dies of a hangup (the terminal's window closed)
+    const inner = `(sleep 2; kill -HUP $$) & exec ${shoalCmd()} run -it --name hup1 busybox sh`;
+    const hup = new Pty(`sh -c ${shq(`stty -g; sh -c ${shq(inner)} >/dev/null; stty -g`)}`);
+    assert.equal(await hup.exitCode(), 0, hup.out);
+    const hupStates = hup.out.split(/\r?\n/).filter((l) => /^[0-9a-f]+(:[0-9a-f]+)+$/.test(l));
+    assert.equal(hupStates.length, 2, hup.out);
+    assert.equal(hupStates[1], hupStates[0], 'stty settings restored after SIGHUP');
+    assert.equal((await h().shoal(['rm', '-f', 'hup1'])).code, 0);
   });
 
   it('shoal run -i with piped stdin always delivers the end of input (30 runs, 3 at a time)', T, async () => {

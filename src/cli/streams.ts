@@ -170,15 +170,21 @@ export function makeRaw(stdin: { setRawMode?: (mode: boolean) => unknown }): () 
   stdin.setRawMode!(true);
   if (stdin === process.stdin) spawnSync('stty', ['-opost'], { stdio: ['inherit', 'ignore', 'ignore'], timeout: 5000 });
   let restored = false;
+  // Node puts the terminal back itself on SIGINT/SIGTERM deaths, not on SIGHUP or SIGQUIT: restore,
+  // then die of the signal as before (with no listener left, its default action applies).
+  const onSignal = (sig: NodeJS.Signals) => { restore(); process.kill(process.pid, sig); };
   const restore = () => {
     if (restored) return;
     restored = true;
     process.removeListener('exit', restore);
+    for (const sig of RAW_SIGNALS) process.removeListener(sig, onSignal);
     try { stdin.setRawMode!(false); } catch { /* the terminal is gone */ }
   };
   process.on('exit', restore);
+  for (const sig of RAW_SIGNALS) process.on(sig, onSignal);
   return restore;
 }
+const RAW_SIGNALS: NodeJS.Signals[] = ['SIGHUP', 'SIGQUIT', 'SIGTERM'];
 
 /** Sends the terminal size now and on every change (docker's MonitorTtySize). Returns a stop function. */
 export function monitorTtySize(ctx: Ctx, resize: (h: number, w: number) => Promise<unknown>): () => void {
