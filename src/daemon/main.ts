@@ -4,7 +4,10 @@ import { ApiServer } from '../api/server.js';
 import { Router } from '../api/router.js';
 import { registerContainerRoutes } from '../api/routes/containers.js';
 import { registerImageRoutes } from '../api/routes/images.js';
-import { registerSystemRoutes } from '../api/routes/system.js';
+import { registerSystemRoutes, VERSION } from '../api/routes/system.js';
+import { registerSwarmRoutes } from '../api/routes/swarm.js';
+import { Swarm } from '../swarm/swarm.js';
+import { SwarmBackendImpl } from '../swarm/backend-impl.js';
 import { registerVolumeRoutes } from '../api/routes/volumes.js';
 import { volumeUsers } from '../engine/containers/mounts.js';
 import { VolumeStore } from '../engine/volumes/volume-store.js';
@@ -57,7 +60,9 @@ export async function main(argv: string[]): Promise<void> {
   const execs = new ExecManager(mgr);
 
   const router = new Router();
-  registerSystemRoutes(router, { mgr, events, dataRoot: cfg.dataRoot, execRoot: cfg.execRoot, startedAt: new Date(), name: '', engineId: await engineId(cfg.dataRoot), debug: cfg.debug, volumes });
+  const swarm = new Swarm({ dataRoot: cfg.dataRoot, log, engineVersion: VERSION, backend: new SwarmBackendImpl(log, cfg.execRoot) });
+  registerSwarmRoutes(router, swarm);
+  registerSystemRoutes(router, { mgr, events, dataRoot: cfg.dataRoot, execRoot: cfg.execRoot, startedAt: new Date(), name: '', engineId: await engineId(cfg.dataRoot), debug: cfg.debug, volumes, swarmInfo: () => swarm.info() });
   registerImageRoutes(router, { images, usedBy: (id) => mgr.usedBy(id), containerCount: (id) => mgr.usedBy(id).length });
   registerContainerRoutes(router, mgr, execs);
   registerVolumeRoutes(router, volumes);
@@ -66,12 +71,15 @@ export async function main(argv: string[]): Promise<void> {
   const server = new ApiServer(router, log);
   for (const h of cfg.hosts) await server.listen(h);
   log.info({ hosts: cfg.hosts, dataRoot: cfg.dataRoot, execRoot: cfg.execRoot }, 'shoald started');
+  // A node that was in a swarm rejoins it (starts its etcd member, heartbeats) in the background.
+  void swarm.restore();
 
   // Containers keep running across a daemon stop: conmon holds them (live restore).
   const stop = async (sig: string) => {
     log.info({ signal: sig }, 'shutting down');
     mgr.shutdown();
     networks.shutdown();
+    await swarm.shutdown().catch(() => undefined);
     // Streams (logs -f, events) would hold close() forever; they are cut after a short grace.
     await Promise.race([server.close().catch(() => undefined), new Promise((r) => setTimeout(r, 1000))]);
     await fs.rm(cfg.pidfile, { force: true });

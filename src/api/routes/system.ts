@@ -26,6 +26,8 @@ export interface SystemDeps {
   engineId: string;
   debug: boolean;
   volumes?: VolumeStore;
+  /** the Swarm part of /info */
+  swarmInfo?: () => Promise<unknown>;
 }
 
 export function matchEvent(ev: EngineEvent, f: Record<string, string[]>): boolean {
@@ -72,7 +74,7 @@ export function registerSystemRoutes(r: Router, d: SystemDeps): void {
     return {
       ID: d.engineId, Containers: all.length, ContainersRunning: running, ContainersPaused: paused, ContainersStopped: all.length - running - paused,
       Images: d.mgr.images.list().length, Driver: 'overlay2', DriverStatus: [['Backing Filesystem', 'extfs'], ['Supports d_type', 'true']],
-      Plugins: { Volume: ['local'], Network: ['host', 'none'], Authorization: null, Log: ['k8s-file'] },
+      Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'macvlan', 'null'], Authorization: null, Log: ['k8s-file'] },
       MemoryLimit: true, SwapLimit: true, KernelMemory: false, CpuCfsPeriod: true, CpuCfsQuota: true, CPUShares: true, CPUSet: true,
       PidsLimit: true, IPv4Forwarding: true, BridgeNfIptables: false, BridgeNfIp6tables: false, Debug: d.debug, NFd: 0, OomKillDisable: true,
       NGoroutines: 0, SystemTime: new Date().toISOString(), LoggingDriver: 'k8s-file', CgroupDriver: 'cgroupfs', CgroupVersion: '1',
@@ -80,7 +82,7 @@ export function registerSystemRoutes(r: Router, d: SystemDeps): void {
       IndexServerAddress: 'https://index.docker.io/v1/', RegistryConfig: { InsecureRegistryCIDRs: ['127.0.0.0/8'], IndexConfigs: {}, Mirrors: [] },
       NCPU: os.cpus().length, MemTotal: os.totalmem(), GenericResources: null, DockerRootDir: d.dataRoot, HttpProxy: '', HttpsProxy: '', NoProxy: '',
       Name: hostname, Labels: [], ExperimentalBuild: false, ServerVersion: VERSION, Runtimes: { runc: { path: 'runc' } }, DefaultRuntime: 'runc',
-      Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
+      Swarm: d.swarmInfo ? await d.swarmInfo() : { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
       LiveRestoreEnabled: true, Isolation: '', InitBinary: '', ContainerdCommit: { ID: '', Expected: '' },
       RuncCommit: { ID: '', Expected: '' }, InitCommit: { ID: '', Expected: '' }, SecurityOptions: ['name=seccomp,profile=unconfined'], Warnings: [],
     };

@@ -7,6 +7,8 @@ import { killCmd, pauseCmd, renameCmd, restartCmd, rmCmd, stopCmd, unpauseCmd, w
 import { logsCmd } from './container-logs.js';
 import { commitCmd, diffCmd, exportCmd, portCmd, topCmd } from './container-misc.js';
 import { psCmd } from './container-ps.js';
+import { nodeDemoteCmd, nodeInspectCmd, nodeLsCmd, nodePromoteCmd, nodeRmCmd, nodeUpdateCmd } from './node.js';
+import { swarmInitCmd, swarmJoinCmd, swarmJoinTokenCmd, swarmLeaveCmd, swarmUnlockCmd, swarmUnlockKeyCmd, swarmUpdateCmd } from './swarm.js';
 import { networkConnectCmd, networkCreateCmd, networkDisconnectCmd, networkInspectCmd, networkLsCmd, networkPruneCmd, networkRmCmd } from './network.js';
 import { createCmd, runCmd } from './container-run.js';
 import { statsCmd } from './container-stats.js';
@@ -69,6 +71,20 @@ export const GROUPS: Group[] = [
     entries: [
       e(networkConnectCmd), e(networkCreateCmd), e(networkDisconnectCmd), e(networkInspectCmd),
       e(networkLsCmd, 'ls', ['list']), e(networkPruneCmd), e(networkRmCmd, 'rm', ['remove']),
+    ],
+  },
+  {
+    name: 'node',
+    short: 'Manage Swarm nodes',
+    entries: [
+      e(nodeDemoteCmd), e(nodeInspectCmd), e(nodeLsCmd, 'ls', ['list']), e(nodePromoteCmd), e(nodeRmCmd, 'rm', ['remove']), e(nodeUpdateCmd),
+    ],
+  },
+  {
+    name: 'swarm',
+    short: 'Manage Swarm',
+    entries: [
+      e(swarmInitCmd), e(swarmJoinCmd), e(swarmJoinTokenCmd), e(swarmLeaveCmd), e(swarmUnlockCmd), e(swarmUnlockKeyCmd), e(swarmUpdateCmd),
     ],
   },
   {

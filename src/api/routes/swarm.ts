@@ -1,0 +1,42 @@
+import type { Router } from '../router.js';
+import { BadRequest } from '../errors.js';
+import { parseFilters } from '../../engine/images/filters.js';
+import type { Swarm } from '../../swarm/swarm.js';
+
+const bool = (v: string | null) => v === '1' || v === 'true' || v === 'True';
+
+function versionParam(v: string | null): number {
+  const n = Number(v);
+  if (v === null || !Number.isInteger(n) || n < 0) throw new BadRequest(`invalid version: ${v}`);
+  return n;
+}
+
+// /swarm and /nodes: the cluster as seen through this node (managers serve them; workers and
+// nodes outside a swarm get Docker's 503 errors).
+export function registerSwarmRoutes(r: Router, swarm: Swarm): void {
+  r.get('/swarm', () => swarm.inspect());
+  r.post('/swarm/init', async (ctx) => swarm.init(await ctx.json()));
+  r.post('/swarm/join', async (ctx) => { await swarm.join(await ctx.json()); ctx.status = 200; });
+  r.post('/swarm/leave', async (ctx) => { await swarm.leave(bool(ctx.query.get('force'))); ctx.status = 200; });
+  r.post('/swarm/update', async (ctx) => {
+    const q = ctx.query;
+    await swarm.update(versionParam(q.get('version')), await ctx.json(), {
+      rotateWorkerToken: bool(q.get('rotateWorkerToken')), rotateManagerToken: bool(q.get('rotateManagerToken')),
+      rotateManagerUnlockKey: bool(q.get('rotateManagerUnlockKey')),
+    });
+    ctx.status = 200;
+  });
+  r.get('/swarm/unlockkey', () => swarm.unlockKey());
+
+  r.get('/nodes', (ctx) => {
+    const f = parseFilters(ctx.query.get('filters'));
+    f.validate(['id', 'label', 'membership', 'name', 'node.label', 'role']);
+    return swarm.listNodes(f);
+  });
+  r.get('/nodes/:id', (ctx) => swarm.getNode(ctx.params.id));
+  r.post('/nodes/:id/update', async (ctx) => {
+    await swarm.updateNode(ctx.params.id, versionParam(ctx.query.get('version')), await ctx.json());
+    ctx.status = 200;
+  });
+  r.delete('/nodes/:id', async (ctx) => { await swarm.removeNode(ctx.params.id, bool(ctx.query.get('force'))); ctx.status = 200; });
+}

@@ -1,0 +1,136 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { Logger } from '../daemon/logger.js';
+import { createRootCA, generateJoinToken, generateNodeKey, generateUnlockKey, issueNodeCert, parseJoinToken, tlsInfo, tokenMatchesCA } from './ca/index.js';
+import { EtcdMember } from './store/etcd-member.js';
+import { NotFoundError, StoreError } from './store/errors.js';
+import { LeaderElection } from './store/leader.js';
+import { ClusterStore } from './store/store.js';
+import { NotFound, ServerError, ApiError } from '../api/errors.js';
+import type { EtcdStartOptions, SwarmBackend, SwarmStore } from './backend.js';
+
+// The swarm backend over the CA library (src/swarm/ca) and the etcd store (src/swarm/store).
+
+const JOIN_FILE = 'join.json';
+
+/** Store errors become API errors with Docker's texts (no quorum, out of sequence...). */
+function apiError(err: unknown): Error {
+  if (err instanceof ApiError) return err;
+  if (err instanceof NotFoundError) return new NotFound((err as Error).message);
+  if (err instanceof StoreError) return new ServerError(`rpc error: code = Unknown desc = ${(err as Error).message}`);
+  return err as Error;
+}
+
+async function wrap<T>(p: Promise<T>): Promise<T> {
+  try { return await p; } catch (err) { throw apiError(err); }
+}
+
+class EtcdSwarmStore implements SwarmStore {
+  private election?: LeaderElection;
+  private leaderPoll?: NodeJS.Timeout;
+
+  constructor(private s: ClusterStore) {}
+
+  async get<T>(key: string): Promise<T | undefined> { return (await wrap(this.s.get<T>(key)))?.value; }
+  async getWithVersion<T>(key: string): Promise<{ value: T; version: number } | undefined> {
+    const v = await wrap(this.s.get<T>(key));
+    return v ? { value: v.value, version: v.modRevision } : undefined;
+  }
+  async put(key: string, value: unknown): Promise<void> { await wrap(this.s.put(key, value)); }
+  async putWithTtl(key: string, value: unknown, ttlSeconds: number): Promise<void> {
+    const lease = await wrap(this.s.leaseGrant(ttlSeconds));
+    await wrap(this.s.put(key, value, { lease: lease.id }));
+  }
+  async update<T>(key: string, fn: (cur: T) => T, version?: number): Promise<void> {
+    if (version === undefined) { await wrap(this.s.update<T>(key, (cur) => fn(cur))); return; }
+    const cur = await wrap(this.s.get<T>(key));
+    if (!cur) throw new NotFound(`${key} not found`);
+    await wrap(this.s.updateIfVersion(key, version, fn(cur.value)));
+  }
+  async delete(key: string): Promise<void> { await wrap(this.s.delete(key)); }
+  async list<T>(prefix: string): Promise<T[]> { return (await wrap(this.s.list<T>(prefix))).items.map((i) => i.value); }
+  async listWithVersion<T>(prefix: string): Promise<{ key: string; value: T; version: number }[]> {
+    return (await wrap(this.s.list<T>(prefix))).items.map((i) => ({ key: i.key, value: i.value, version: i.modRevision }));
+  }
+  async keys(prefix: string): Promise<string[]> { return (await wrap(this.s.list(prefix))).items.map((i) => i.key); }
+  async addLearner(name: string, peerUrl: string): Promise<string> {
+    return (await wrap(this.s.memberAddLearner(name, peerUrl))).initialCluster;
+  }
+  async promoteMember(name: string): Promise<void> {
+    const m = (await wrap(this.s.memberList())).find((x) => x.name === name || x.peerUrls.some((u) => u.includes(name)));
+    if (!m) throw new NotFound(`no etcd member ${name}`);
+    if (m.isLearner) await wrap(this.s.memberPromote(m.id, { timeoutMs: 30_000 }));
+  }
+  async removeMember(name: string): Promise<void> {
+    const m = (await wrap(this.s.memberList())).find((x) => x.name === name);
+    if (m) await wrap(this.s.memberRemove(m.id));
+  }
+  async campaign(id: string, onElected: () => void, onLost: () => void, onLeader: (id: string) => void): Promise<() => Promise<void>> {
+    const e = new LeaderElection(this.s, { key: '/shoal/leader', ttlSeconds: 2 });
+    this.election = e;
+    e.on('warning', () => undefined);
+    e.campaign(id, () => { onLeader(id); onElected(); }, () => onLost());
+    // followers learn who leads by reading the key (node ls shows the Leader)
+    const poll = async () => { const l = await e.currentLeader().catch(() => undefined); onLeader(l ?? ''); };
+    void poll();
+    this.leaderPoll = setInterval(() => void poll(), 500);
+    return async () => { clearInterval(this.leaderPoll); await e.stop(); };
+  }
+  async close(): Promise<void> {
+    clearInterval(this.leaderPoll);
+    await this.election?.stop().catch(() => undefined);
+    await this.s.close();
+  }
+}
+
+export class SwarmBackendImpl implements SwarmBackend {
+  private member?: EtcdMember;
+
+  constructor(private log: Logger, private execRoot: string) {}
+
+  createRootCA() { return createRootCA(); }
+  async issueNodeCert(ca: { certPem: string; keyPem: string }, o: { nodeId: string; role: 'manager' | 'worker'; clusterId: string; ips: string[]; publicKeyPem?: string }) {
+    if (o.publicKeyPem) return { certPem: await issueNodeCert(ca, { ...o, publicKeyPem: o.publicKeyPem }), keyPem: '' };
+    const key = generateNodeKey();
+    return { certPem: await issueNodeCert(ca, { ...o, publicKeyPem: key.publicKeyPem }), keyPem: key.keyPem };
+  }
+  async generateNodeKey() { return generateNodeKey(); }
+  tlsInfo(caPem: string) { return tlsInfo(caPem); }
+  joinToken(caPem: string) { return generateJoinToken(caPem); }
+  parseJoinToken(t: string) { return parseJoinToken(t); }
+  tokenMatchesCA(t: string, caPem: string) { return tokenMatchesCA(t, caPem); }
+  tokenDigest(t: string) { try { return parseJoinToken(t).caDigest; } catch { return ''; } }
+  unlockKey() { return generateUnlockKey(); }
+
+  async prepareEtcdJoin(dataDir: string, initialCluster: string): Promise<void> {
+    await fs.mkdir(path.dirname(dataDir), { recursive: true });
+    await fs.writeFile(path.join(path.dirname(dataDir), JOIN_FILE), JSON.stringify({ initialCluster }));
+  }
+
+  async startEtcd(o: EtcdStartOptions): Promise<void> {
+    if (this.member?.running) return;
+    const joinFile = path.join(path.dirname(o.dataDir), JOIN_FILE);
+    const join = JSON.parse(await fs.readFile(joinFile, 'utf8').catch(() => 'null')) as { initialCluster: string } | null;
+    const hasData = await fs.stat(path.join(o.dataDir, 'member')).then(() => true, () => false);
+    this.member = new EtcdMember({
+      name: o.name, dataDir: o.dataDir, peerUrl: `https://${o.ip}:${o.peerPort}`, clientUrls: [`https://${o.ip}:${o.clientPort}`],
+      tls: { caFile: o.caFile, certFile: o.certFile, keyFile: o.keyFile }, logFile: path.join(path.dirname(o.dataDir), 'etcd.log'),
+    });
+    this.member.on('error', (err: Error) => this.log.warn({ err: err.message }, 'etcd member'));
+    if (hasData) await this.member.start({});
+    else if (join) await this.member.start({ state: 'existing', initialCluster: join.initialCluster });
+    else await this.member.start({ state: 'new' });
+    if (join) await fs.rm(joinFile, { force: true });
+    void this.execRoot;
+  }
+
+  async stopEtcd(): Promise<void> {
+    const m = this.member;
+    this.member = undefined;
+    await m?.stop();
+  }
+
+  async openStore(o: { endpoints: string[]; caPem: string; certPem: string; keyPem: string }): Promise<SwarmStore> {
+    return new EtcdSwarmStore(new ClusterStore({ endpoints: o.endpoints, tls: { ca: o.caPem, cert: o.certPem, key: o.keyPem } }));
+  }
+}

@@ -1,0 +1,404 @@
+import { hostname as osHostname } from 'node:os';
+import { BadRequest, Conflict, NotFound, ServerError, ApiError } from '../api/errors.js';
+import type { Logger } from '../daemon/logger.js';
+import { resolveAdvertiseAddr, splitHostPort } from './node/addresses.js';
+import { SwarmDir, type LocalSwarmState } from './node/local-state.js';
+import { ControlServer, controlCall, fetchPeerCertificatePem, HttpError } from './manager/control-server.js';
+import { defaultClusterSpec, describeThisNode, KEY, newNodeObject, newSwarmId, type ClusterObject, type NodeObject } from './manager/objects.js';
+import type { SwarmBackend, SwarmStore } from './backend.js';
+
+// This node's part in a swarm: init/join/leave, the manager's API (cluster and node objects in
+// etcd), the control port other nodes talk to, and the heartbeat every node sends.
+
+export class Unavailable extends ApiError {
+  constructor(message: string) { super(503, message); }
+}
+
+const NOT_IN_SWARM = 'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.';
+const WORKER_NODE = 'This node is not a swarm manager. Worker nodes can\'t be used to view or modify cluster state. Please run this command on a manager node or promote the current node to a manager.';
+const ALREADY = 'This node is already part of a swarm. Use "docker swarm leave" to leave this swarm and join another one.';
+const ETCD_CLIENT_PORT = 2379;
+const ETCD_PEER_PORT = 2380;
+
+export interface SwarmOptions { dataRoot: string; log: Logger; engineVersion: string; backend: SwarmBackend }
+
+export class Swarm {
+  private dir: SwarmDir;
+  state?: LocalSwarmState;
+  private certs?: { caPem: string; certPem: string; keyPem: string };
+  private store?: SwarmStore;
+  private control?: ControlServer;
+  private heartbeatTimer?: NodeJS.Timeout;
+  private healthTimer?: NodeJS.Timeout;
+  private leaderId = '';
+  private stopElection?: () => Promise<void>;
+  localState: 'inactive' | 'pending' | 'active' | 'error' | 'locked' = 'inactive';
+  error = '';
+
+  constructor(private o: SwarmOptions) {
+    this.dir = new SwarmDir(o.dataRoot);
+  }
+
+  // ---------- lifecycle ----------
+
+  /** At daemon start: a node that was in a swarm comes back into it by itself. */
+  async restore(): Promise<void> {
+    this.state = await this.dir.load();
+    if (!this.state) return;
+    this.localState = 'pending';
+    try {
+      this.certs = await this.dir.readCerts();
+      await this.startRole();
+      this.localState = 'active';
+    } catch (err) {
+      this.localState = 'error';
+      this.error = (err as Error).message;
+      this.o.log.error({ err: this.error }, 'could not rejoin the swarm');
+    }
+  }
+
+  async shutdown(): Promise<void> {
+    clearInterval(this.heartbeatTimer);
+    clearInterval(this.healthTimer);
+    await this.stopElection?.().catch(() => undefined);
+    await this.control?.close().catch(() => undefined);
+    await this.store?.close().catch(() => undefined);
+    await this.o.backend.stopEtcd().catch(() => undefined);
+    this.store = undefined;
+    this.control = undefined;
+  }
+
+  private get isManager(): boolean { return this.state?.role === 'manager'; }
+
+  private requireManager(): SwarmStore {
+    if (!this.state) throw new Unavailable(NOT_IN_SWARM);
+    if (this.localState === 'locked') throw new Unavailable('Swarm is encrypted and needs to be unlocked before it can be used. Please use "docker swarm unlock" to unlock it.');
+    if (!this.isManager || !this.store) throw new Unavailable(WORKER_NODE);
+    return this.store;
+  }
+
+  /** Starts what this node's role runs: etcd + store + control port + election on managers, heartbeats everywhere. */
+  private async startRole(): Promise<void> {
+    const s = this.state!;
+    const ip = s.advertiseAddr.split(':')[0];
+    if (s.role === 'manager') {
+      await this.o.backend.startEtcd({
+        name: s.nodeId, dataDir: this.dir.etcdDir, ip, clientPort: ETCD_CLIENT_PORT, peerPort: ETCD_PEER_PORT,
+        caFile: this.dir.caFile, certFile: this.dir.certFile, keyFile: this.dir.keyFile,
+      });
+      this.store = await this.o.backend.openStore({ endpoints: [`https://${ip}:${ETCD_CLIENT_PORT}`], ...this.certs! });
+      await this.startControl();
+      this.stopElection = await this.store.campaign(s.nodeId, () => this.becomeLeader(), () => this.becomeFollower(), (id) => { this.leaderId = id; });
+    }
+    this.startHeartbeats();
+  }
+
+  private async startControl(): Promise<void> {
+    const s = this.state!;
+    const c = new ControlServer(this.o.log);
+    c.route('GET /ca', 'none', async () => ({ caPem: this.certs!.caPem }));
+    c.route('POST /join', 'none', (body) => this.acceptJoin(body));
+    c.route('POST /heartbeat', 'node', (_b, peer) => this.acceptHeartbeat(peer!.nodeId));
+    c.route('POST /etcd/promote', 'manager', (body) => this.store!.promoteMember(String(body?.name ?? '')));
+    c.route('POST /leave', 'node', (_b, peer) => this.acceptLeave(peer!.nodeId));
+    const l = splitHostPort(s.listenAddr);
+    await c.listen(l.host || '0.0.0.0', l.port, { caPems: [this.certs!.caPem], certPem: this.certs!.certPem, keyPem: this.certs!.keyPem });
+    this.control = c;
+  }
+
+  // ---------- init / join / leave ----------
+
+  async init(body: any): Promise<string> {
+    if (this.state) throw new Unavailable(ALREADY);
+    const listen = String(body?.ListenAddr || '0.0.0.0:2377');
+    const adv = resolveAdvertiseAddr(String(body?.AdvertiseAddr ?? ''), listen);
+    const nodeId = newSwarmId();
+    const clusterId = newSwarmId();
+    const ca = await this.o.backend.createRootCA();
+    const node = await this.o.backend.issueNodeCert(ca, { nodeId, role: 'manager', clusterId, ips: [adv.ip] });
+    this.state = { nodeId, clusterId, role: 'manager', advertiseAddr: `${adv.ip}:${adv.port}`, listenAddr: listen, managers: [{ nodeId, addr: `${adv.ip}:${adv.port}` }] };
+    this.certs = { caPem: ca.certPem, certPem: node.certPem, keyPem: node.keyPem };
+    try {
+      await this.dir.saveCerts(ca.certPem, node.certPem, node.keyPem);
+      await this.dir.save(this.state);
+      await this.startRole();
+      const spec = defaultClusterSpec(body?.Spec);
+      const now = new Date().toISOString();
+      const cluster: ClusterObject = {
+        ID: clusterId, Version: { Index: 0 }, CreatedAt: now, UpdatedAt: now, Spec: spec,
+        TLSInfo: this.o.backend.tlsInfo(ca.certPem), RootRotationInProgress: false,
+        DefaultAddrPool: body?.DefaultAddrPool?.length ? body.DefaultAddrPool : ['10.0.0.0/8'], SubnetSize: body?.SubnetSize || 24,
+        DataPathPort: body?.DataPathPort || 4789,
+        JoinTokens: { Worker: this.o.backend.joinToken(ca.certPem), Manager: this.o.backend.joinToken(ca.certPem) },
+        UnlockKey: spec.EncryptionConfig.AutoLockManagers ? this.o.backend.unlockKey() : undefined,
+      };
+      await this.store!.put(KEY.cluster, cluster);
+      await this.store!.put(KEY.ca, { certPem: ca.certPem, keyPem: ca.keyPem });
+      const desc = describeThisNode(this.o.engineVersion, cluster.TLSInfo);
+      await this.store!.put(KEY.node(nodeId), newNodeObject(nodeId, 'manager', this.state.advertiseAddr, desc, body?.Availability || 'active'));
+      await this.acceptHeartbeat(nodeId);
+      this.localState = 'active';
+      return nodeId;
+    } catch (err) {
+      await this.shutdown();
+      await this.dir.erase();
+      this.state = undefined;
+      this.certs = undefined;
+      throw err instanceof ApiError ? err : new ServerError((err as Error).message);
+    }
+  }
+
+  async join(body: any): Promise<void> {
+    if (this.state) throw new Unavailable(ALREADY);
+    const token = String(body?.JoinToken ?? '');
+    const remotes: string[] = body?.RemoteAddrs ?? [];
+    if (!remotes.length) throw new BadRequest('at least 1 RemoteAddr is required to join');
+    let parsed;
+    try { parsed = this.o.backend.parseJoinToken(token); } catch (e) { throw new BadRequest((e as Error).message); }
+    void parsed;
+    const remote = remotes[0].includes(':') ? remotes[0] : `${remotes[0]}:2377`;
+    const listen = String(body?.ListenAddr || '0.0.0.0:2377');
+    const adv = resolveAdvertiseAddr(String(body?.AdvertiseAddr ?? ''), listen);
+    this.localState = 'pending';
+    try {
+      // Trust on first use is not enough: the CA must be the one the token names.
+      const caPem = await fetchPeerCertificatePem(remote);
+      if (!this.o.backend.tokenMatchesCA(token, caPem)) throw new BadRequest(`remote CA does not match fingerprint. Expected: ${this.o.backend.tokenDigest(token)}`);
+      const key = await this.o.backend.generateNodeKey();
+      const res = await controlCall<any>(remote, '/join', {
+        token, publicKeyPem: key.publicKeyPem, addr: `${adv.ip}:${adv.port}`, availability: body?.Availability || 'active',
+        description: describeThisNode(this.o.engineVersion, this.o.backend.tlsInfo(caPem), osHostname()),
+      }, { caPem }, 15_000).catch((e) => {
+        if (e instanceof HttpError && e.status < 500) throw new BadRequest(e.message);
+        throw e;
+      });
+      this.state = { nodeId: res.nodeId, clusterId: res.clusterId, role: res.role, advertiseAddr: `${adv.ip}:${adv.port}`, listenAddr: listen, managers: res.managers };
+      this.certs = { caPem: res.caPem, certPem: res.certPem, keyPem: key.keyPem };
+      await this.dir.saveCerts(res.caPem, res.certPem, key.keyPem);
+      if (res.role === 'manager') {
+        await this.o.backend.prepareEtcdJoin(this.dir.etcdDir, res.etcd.initialCluster);
+      }
+      await this.dir.save(this.state);
+      await this.startRole();
+      if (res.role === 'manager') await controlCall(remote, '/etcd/promote', { name: res.nodeId }, this.certs, 30_000);
+      this.localState = 'active';
+    } catch (err) {
+      await this.shutdown();
+      await this.dir.erase();
+      this.state = undefined;
+      this.certs = undefined;
+      this.localState = 'inactive';
+      throw err instanceof ApiError ? err : new ServerError((err as Error).message);
+    }
+  }
+
+  async leave(force: boolean): Promise<void> {
+    if (!this.state) throw new Unavailable('This node is not part of a swarm');
+    if (this.isManager && !force) {
+      throw new Unavailable('You are attempting to leave the swarm on a node that is participating as a manager. Removing the last manager erases all current state of the swarm. Use `--force` to ignore this message.');
+    }
+    const others = this.state.managers.filter((m) => m.nodeId !== this.state!.nodeId);
+    if (this.isManager && this.store && others.length) await this.store.removeMember(this.state.nodeId).catch(() => undefined);
+    else if (!this.isManager) {
+      for (const m of others) {
+        try { await controlCall(m.addr, '/leave', {}, this.certs!); break; } catch { /* try the next manager */ }
+      }
+    }
+    await this.shutdown();
+    await this.dir.erase();
+    this.state = undefined;
+    this.certs = undefined;
+    this.localState = 'inactive';
+    this.leaderId = '';
+  }
+
+  // ---------- what managers serve to other nodes ----------
+
+  private async acceptJoin(body: any): Promise<unknown> {
+    const store = this.store!;
+    const cluster = await store.get<ClusterObject>(KEY.cluster);
+    if (!cluster) throw new HttpError(503, 'the swarm is not ready');
+    const token = String(body?.token ?? '');
+    const role = token === cluster.JoinTokens.Manager ? 'manager' : token === cluster.JoinTokens.Worker ? 'worker' : undefined;
+    if (!role) throw new HttpError(400, 'rpc error: code = InvalidArgument desc = A valid join token is necessary to join this cluster');
+    const addr = String(body?.addr ?? '');
+    const ip = addr.split(':')[0];
+    const nodeId = newSwarmId();
+    const ca = await store.get<{ certPem: string; keyPem: string }>(KEY.ca);
+    const cert = await this.o.backend.issueNodeCert(ca!, { nodeId, role, clusterId: cluster.ID, ips: [ip], publicKeyPem: String(body?.publicKeyPem ?? '') });
+    let etcd: { initialCluster: string } | undefined;
+    if (role === 'manager') etcd = { initialCluster: await store.addLearner(nodeId, `https://${ip}:${ETCD_PEER_PORT}`) };
+    await store.put(KEY.node(nodeId), newNodeObject(nodeId, role, addr, body?.description ?? {}, body?.availability || 'active'));
+    await this.acceptHeartbeat(nodeId);
+    const managers = await this.managerList();
+    return { nodeId, clusterId: cluster.ID, role, certPem: cert.certPem, caPem: this.certs!.caPem, managers, etcd };
+  }
+
+  private async managerList(): Promise<{ nodeId: string; addr: string }[]> {
+    const nodes = await this.store!.list<NodeObject>(KEY.nodes);
+    return nodes.filter((n) => n.Spec.Role === 'manager' && n.ManagerStatus).map((n) => ({ nodeId: n.ID, addr: n.ManagerStatus!.Addr }));
+  }
+
+  private async acceptHeartbeat(nodeId: string): Promise<unknown> {
+    const cluster = await this.store!.get<ClusterObject>(KEY.cluster);
+    const period = cluster?.Spec.Dispatcher.HeartbeatPeriod ?? 5e9;
+    await this.store!.putWithTtl(KEY.heartbeat(nodeId), { at: new Date().toISOString() }, Math.ceil((3 * period) / 1e9));
+    return { periodNs: period, managers: await this.managerList() };
+  }
+
+  private async acceptLeave(nodeId: string): Promise<unknown> {
+    await this.store!.delete(KEY.heartbeat(nodeId));
+    await this.store!.update<NodeObject>(KEY.node(nodeId), (n) => ({ ...n, Status: { ...n.Status, State: 'down', Message: 'node left the swarm' } })).catch(() => undefined);
+    return {};
+  }
+
+  // ---------- heartbeats and node health ----------
+
+  private startHeartbeats(): void {
+    let periodMs = 5000;
+    const beat = async () => {
+      const s = this.state;
+      if (!s || !this.certs) return;
+      // managers first that are not us (a manager also reports to itself when alone)
+      const order = [...s.managers].sort((a, b) => Number(a.nodeId === s.nodeId) - Number(b.nodeId === s.nodeId));
+      for (const m of order) {
+        try {
+          const r = await controlCall<{ periodNs: number; managers: { nodeId: string; addr: string }[] }>(m.addr, '/heartbeat', {}, this.certs, 3000);
+          periodMs = r.periodNs / 1e6;
+          if (JSON.stringify(r.managers) !== JSON.stringify(s.managers) && r.managers.length) {
+            s.managers = r.managers;
+            await this.dir.save(s).catch(() => undefined);
+          }
+          return;
+        } catch { /* the next manager */ }
+      }
+    };
+    const loop = () => {
+      void beat().finally(() => {
+        if (!this.state) return;
+        this.heartbeatTimer = setTimeout(loop, periodMs * (0.9 + Math.random() * 0.2));
+      });
+    };
+    loop();
+  }
+
+  private becomeLeader(): void {
+    this.leaderId = this.state?.nodeId ?? '';
+    this.o.log.info({ nodeId: this.leaderId }, 'this manager is now the swarm leader');
+    clearInterval(this.healthTimer);
+    this.healthTimer = setInterval(() => void this.checkNodeHealth().catch(() => undefined), 1000);
+  }
+
+  private becomeFollower(): void {
+    clearInterval(this.healthTimer);
+    this.healthTimer = undefined;
+  }
+
+  /** Leader only: a node is Ready while its heartbeat key lives, Down when it expired. */
+  private async checkNodeHealth(): Promise<void> {
+    const store = this.store;
+    if (!store) return;
+    const nodes = await store.list<NodeObject>(KEY.nodes);
+    const alive = new Set((await store.keys(KEY.heartbeats)).map((k) => k.slice(KEY.heartbeats.length)));
+    for (const n of nodes) {
+      const want = alive.has(n.ID) ? 'ready' : 'down';
+      if (n.Status.State === want) continue;
+      await store.update<NodeObject>(KEY.node(n.ID), (cur) => ({ ...cur, UpdatedAt: new Date().toISOString(), Status: { ...cur.Status, State: want, Message: want === 'down' ? 'heartbeat failure' : undefined } }));
+    }
+  }
+
+  // ---------- the Engine API's swarm and node routes ----------
+
+  async inspect(): Promise<any> {
+    const store = this.requireManager();
+    const c = await store.getWithVersion<ClusterObject>(KEY.cluster);
+    if (!c) throw new Unavailable('the swarm is not ready yet');
+    const { UnlockKey: _k, ...pub } = c.value;
+    return { ...pub, Version: { Index: c.version } };
+  }
+
+  async update(version: number, spec: any, flags: { rotateWorkerToken: boolean; rotateManagerToken: boolean; rotateManagerUnlockKey: boolean }): Promise<void> {
+    const store = this.requireManager();
+    await store.update<ClusterObject>(KEY.cluster, (c) => {
+      const next: ClusterObject = { ...c, Spec: { ...defaultClusterSpec(spec), ...spec, Name: c.Spec.Name }, UpdatedAt: new Date().toISOString(), JoinTokens: { ...c.JoinTokens } };
+      if (flags.rotateWorkerToken) next.JoinTokens.Worker = this.o.backend.joinToken(this.certs!.caPem);
+      if (flags.rotateManagerToken) next.JoinTokens.Manager = this.o.backend.joinToken(this.certs!.caPem);
+      const auto = !!next.Spec.EncryptionConfig?.AutoLockManagers;
+      if (auto && (!c.UnlockKey || flags.rotateManagerUnlockKey)) next.UnlockKey = this.o.backend.unlockKey();
+      if (!auto) next.UnlockKey = undefined;
+      return next;
+    }, version);
+  }
+
+  async unlockKey(): Promise<{ UnlockKey: string }> {
+    const store = this.requireManager();
+    const c = await store.get<ClusterObject>(KEY.cluster);
+    return { UnlockKey: c?.UnlockKey ?? '' };
+  }
+
+  private decorate(n: NodeObject & { Version: { Index: number } }, alive: Set<string>): any {
+    if (n.Spec.Role !== 'manager' || !n.ManagerStatus) { const { ManagerStatus: _m, ...rest } = n; return rest; }
+    return { ...n, ManagerStatus: { ...n.ManagerStatus, Leader: n.ID === this.leaderId || undefined, Reachability: alive.has(n.ID) ? 'reachable' : 'unreachable' } };
+  }
+
+  async listNodes(filters: { get(k: string): string[]; contains(k: string): boolean }): Promise<any[]> {
+    const store = this.requireManager();
+    const nodes = await store.listWithVersion<NodeObject>(KEY.nodes);
+    const alive = new Set((await store.keys(KEY.heartbeats)).map((k) => k.slice(KEY.heartbeats.length)));
+    return nodes.map((x) => this.decorate({ ...x.value, Version: { Index: x.version } }, alive)).filter((n) => {
+      if (filters.contains('id') && !filters.get('id').some((v) => n.ID.startsWith(v))) return false;
+      if (filters.contains('name') && !filters.get('name').some((v) => n.Description?.Hostname?.includes(v))) return false;
+      if (filters.contains('role') && !filters.get('role').includes(n.Spec.Role)) return false;
+      if (filters.contains('membership') && !filters.get('membership').includes('accepted')) return false;
+      if (filters.contains('node.label')) {
+        for (const l of filters.get('node.label')) { const [k, v] = l.split('='); if (!(k in n.Spec.Labels) || (v !== undefined && n.Spec.Labels[k] !== v)) return false; }
+      }
+      return true;
+    });
+  }
+
+  async getNode(ref: string): Promise<any> {
+    const all = await this.listNodes({ get: () => [], contains: () => false });
+    const n = all.find((x) => x.ID === ref) ?? all.filter((x) => x.Description?.Hostname === ref)[0] ?? (() => {
+      const p = all.filter((x) => x.ID.startsWith(ref));
+      return p.length === 1 ? p[0] : undefined;
+    })();
+    if (!n) throw new NotFound(`node ${ref} not found`);
+    return n;
+  }
+
+  async updateNode(ref: string, version: number, spec: any): Promise<void> {
+    const store = this.requireManager();
+    const n = await this.getNode(ref);
+    if (spec?.Availability && !['active', 'pause', 'drain'].includes(spec.Availability)) throw new BadRequest(`invalid availability: ${spec.Availability}`);
+    if (spec?.Role && !['manager', 'worker'].includes(spec.Role)) throw new BadRequest(`invalid role: ${spec.Role}`);
+    if (spec?.Role && spec.Role !== n.Spec.Role) throw new BadRequest('role changes (promote/demote) are not implemented yet in shoal');
+    await store.update<NodeObject>(KEY.node(n.ID), (cur) => ({ ...cur, UpdatedAt: new Date().toISOString(), Spec: { ...cur.Spec, ...spec, Labels: spec?.Labels ?? {} } }), version);
+  }
+
+  async removeNode(ref: string, force: boolean): Promise<void> {
+    const store = this.requireManager();
+    const n = await this.getNode(ref);
+    if (n.ID === this.state!.nodeId) throw new Conflict('rpc error: code = FailedPrecondition desc = node ' + n.ID + ' is a cluster manager and is a member of the raft cluster. It must be demoted to worker before removal');
+    if (n.Spec.Role === 'manager' && !force) throw new Conflict(`rpc error: code = FailedPrecondition desc = node ${n.ID} is a cluster manager and is a member of the raft cluster. It must be demoted to worker before removal`);
+    if (n.Status.State !== 'down' && !force) throw new Conflict(`rpc error: code = FailedPrecondition desc = node ${n.ID} is not down and can't be removed`);
+    if (n.Spec.Role === 'manager') await store.removeMember(n.ID).catch(() => undefined);
+    await store.delete(KEY.node(n.ID));
+    await store.delete(KEY.heartbeat(n.ID));
+  }
+
+  /** The Swarm part of GET /info. */
+  async info(): Promise<any> {
+    const s = this.state;
+    const base = { NodeID: s?.nodeId ?? '', NodeAddr: s ? s.advertiseAddr.split(':')[0] : '', LocalNodeState: this.localState, ControlAvailable: !!s && this.isManager && this.localState === 'active', Error: this.error, RemoteManagers: s ? s.managers.map((m) => ({ NodeID: m.nodeId, Addr: m.addr })) : null };
+    if (!s || !this.isManager || !this.store || this.localState !== 'active') return base;
+    try {
+      const nodes = await this.store.list<NodeObject>(KEY.nodes);
+      const cluster = await this.inspect();
+      const { JoinTokens: _t, ...c } = cluster;
+      return { ...base, Nodes: nodes.length, Managers: nodes.filter((n) => n.Spec.Role === 'manager').length, Cluster: c };
+    } catch (err) {
+      return { ...base, Error: (err as Error).message };
+    }
+  }
+}
