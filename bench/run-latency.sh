@@ -54,39 +54,44 @@ SPID=$(cat "$W/s/pid")
 $S import --change 'CMD ["sh"]' "$tar" busybox:latest >/dev/null
 $S run --rm busybox true   # warm-up
 read -r s_med s_p90 < <(time_runs $S run --rm busybox true | stats)
+read -r s_nmed s_np90 < <(time_runs $S run --rm --network none busybox true | stats)
 s_idle=$(rss_mib "$SPID")
 for i in $(seq "$CONTAINERS"); do $S run -d busybox sleep 600 >/dev/null; done
 s_busy=$(rss_mib "$SPID")
 s_conmon=$(sum_rss_mib $(for p in $(ip netns pids $NS_S); do [ "$(cat /proc/$p/comm 2>/dev/null)" = conmon ] && echo "$p"; done))
 
 # --- docker (reference), when installed
-d_med=- d_p90=- d_idle=- d_busy=- d_ctd=- d_shims=-
+d_med=- d_p90=- d_nmed=- d_np90=- d_idle=- d_busy=- d_ctd=- d_shims=-
 if command -v dockerd >/dev/null 2>&1; then
   ip netns add $NS_D; ip -n $NS_D link set lo up
   mkdir -p "$W/d"; printf '{"deprecated-key-path": "%s"}\n' "$W/d/key.json" > "$W/d/daemon.json"
   setsid "$HERE/scripts/netns-exec.sh" $NS_D dockerd --data-root "$W/d/root" --exec-root "$W/d/exec" --pidfile "$W/d/pid" \
     -H "unix://$W/d/docker.sock" --config-file "$W/d/daemon.json" --exec-opt native.cgroupdriver=cgroupfs \
-    --cgroup-parent shoalbench-ref --storage-driver overlay2 --bridge none --iptables=false </dev/null >"$W/d/log" 2>&1 &
+    --cgroup-parent shoalbench-ref --storage-driver overlay2 </dev/null >"$W/d/log" 2>&1 &
   export DOCKER_HOST="unix://$W/d/docker.sock"
   for _ in $(seq 300); do docker info >/dev/null 2>&1 && break; sleep 0.2; done
   DPID=$(cat "$W/d/pid")
   docker import --change 'CMD ["sh"]' "$tar" busybox:latest >/dev/null
-  docker run --rm --network none busybox true
-  read -r d_med d_p90 < <(time_runs docker run --rm --network none busybox true | stats)
+  docker run --rm busybox true
+  read -r d_med d_p90 < <(time_runs docker run --rm busybox true | stats)
+  read -r d_nmed d_np90 < <(time_runs docker run --rm --network none busybox true | stats)
   d_idle=$(rss_mib "$DPID")
-  for i in $(seq "$CONTAINERS"); do docker run -d --network none busybox sleep 600 >/dev/null; done
+  for i in $(seq "$CONTAINERS"); do docker run -d busybox sleep 600 >/dev/null; done
   d_busy=$(rss_mib "$DPID")
   d_ctd=$(rss_mib "$(cat "$W/d/exec/containerd/containerd.pid")")
   d_shims=$(sum_rss_mib $(for p in $(ip netns pids $NS_D); do [ "$(cat /proc/$p/comm 2>/dev/null)" = containerd-shim ] && echo "$p"; done))
   unset DOCKER_HOST
 fi
 ratio=-; [ "$d_med" != - ] && ratio=$(echo "scale=2; $s_med / $d_med" | bc)
+nratio=-; [ "$d_nmed" != - ] && nratio=$(echo "scale=2; $s_nmed / $d_nmed" | bc)
 
 cat <<TABLE
 | metric (N=$N runs, $CONTAINERS containers) | shoal | docker | shoal/docker |
 |---|---|---|---|
-| run --rm busybox true, median (s) | $s_med | $d_med | $ratio |
-| run --rm busybox true, p90 (s) | $s_p90 | $d_p90 | |
+| run --rm busybox true (default bridge), median (s) | $s_med | $d_med | $ratio |
+| run --rm busybox true (default bridge), p90 (s) | $s_p90 | $d_p90 | |
+| run --rm --network none busybox true, median (s) | $s_nmed | $d_nmed | $nratio |
+| run --rm --network none busybox true, p90 (s) | $s_np90 | $d_np90 | |
 | daemon RSS idle (MiB) | $s_idle | $d_idle (dockerd) | |
 | daemon RSS with $CONTAINERS running (MiB) | $s_busy | $d_busy (dockerd) + $d_ctd (containerd) | |
 | per-container monitors, total (MiB) | $s_conmon (conmon) | $d_shims (shims) | |
