@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../daemon/logger.js';
-import { createRootCA, generateJoinToken, generateNodeKey, generateUnlockKey, issueNodeCert, parseJoinToken, tlsInfo, tokenMatchesCA } from './ca/index.js';
+import { createRootCA, generateJoinToken, generateNodeKey, publicKeyPemOf, generateUnlockKey, issueNodeCert, parseJoinToken, tlsInfo, tokenMatchesCA } from './ca/index.js';
 import { EtcdMember } from './store/etcd-member.js';
 import { NotFoundError, StoreError } from './store/errors.js';
 import { LeaderElection } from './store/leader.js';
@@ -61,9 +61,24 @@ class EtcdSwarmStore implements SwarmStore {
     if (!m) throw new NotFound(`no etcd member ${name}`);
     if (m.isLearner) await wrap(this.s.memberPromote(m.id, { timeoutMs: 30_000 }));
   }
+  /** etcd refuses to shrink a cluster it deems unhealthy (e.g. just after a promotion): retry a while. */
   async removeMember(name: string): Promise<void> {
-    const m = (await wrap(this.s.memberList())).find((x) => x.name === name);
-    if (m) await wrap(this.s.memberRemove(m.id));
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const m = (await wrap(this.s.memberList())).find((x) => x.name === name);
+      if (!m) return;
+      try {
+        await this.s.memberRemove(m.id);
+        return;
+      } catch (err) {
+        if (err instanceof NotFoundError) return;
+        if (Date.now() > deadline || !/unhealthy cluster|not enough started members|does not have a leader/.test(String((err as Error).message))) throw apiError(err);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+  async reachable(clientUrl: string): Promise<boolean> {
+    try { await this.s.endpointStatus(clientUrl, 700); return true; } catch { return false; }
   }
   async campaign(id: string, onElected: () => void, onLost: () => void, onLeader: (id: string) => void): Promise<() => Promise<void>> {
     const e = new LeaderElection(this.s, { key: '/shoal/leader', ttlSeconds: 2 });
@@ -95,6 +110,8 @@ export class SwarmBackendImpl implements SwarmBackend {
     return { certPem: await issueNodeCert(ca, { ...o, publicKeyPem: key.publicKeyPem }), keyPem: key.keyPem };
   }
   async generateNodeKey() { return generateNodeKey(); }
+  async publicKeyOf(keyPem: string) { return publicKeyPemOf(keyPem); }
+  async removeEtcdData(dataDir: string) { await fs.rm(dataDir, { recursive: true, force: true }); }
   tlsInfo(caPem: string) { return tlsInfo(caPem); }
   joinToken(caPem: string) { return generateJoinToken(caPem); }
   parseJoinToken(t: string) { return parseJoinToken(t); }

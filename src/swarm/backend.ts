@@ -20,6 +20,8 @@ export interface SwarmStore {
   promoteMember(name: string): Promise<void>;
   removeMember(name: string): Promise<void>;
   /** runs for leadership until the returned stop function is called */
+  /** whether the etcd member at this client URL answers (manager reachability) */
+  reachable(clientUrl: string): Promise<boolean>;
   campaign(id: string, onElected: () => void, onLost: () => void, onLeader: (id: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
@@ -39,6 +41,8 @@ export interface SwarmBackend {
   createRootCA(): Promise<IssuedCert>;
   issueNodeCert(ca: IssuedCert, o: { nodeId: string; role: 'manager' | 'worker'; clusterId: string; ips: string[]; publicKeyPem?: string }): Promise<IssuedCert>;
   generateNodeKey(): Promise<{ keyPem: string; publicKeyPem: string }>;
+  publicKeyOf(keyPem: string): Promise<string>;
+  removeEtcdData(dataDir: string): Promise<void>;
   tlsInfo(caPem: string): { TrustRoot: string; CertIssuerSubject: string; CertIssuerPublicKey: string };
   joinToken(caPem: string): string;
   parseJoinToken(token: string): unknown;

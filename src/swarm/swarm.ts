@@ -33,6 +33,7 @@ export class Swarm {
   private leaderId = '';
   private stopElection?: () => Promise<void>;
   localState: 'inactive' | 'pending' | 'active' | 'error' | 'locked' = 'inactive';
+  private changingRole = false;
   error = '';
 
   constructor(private o: SwarmOptions) {
@@ -58,14 +59,8 @@ export class Swarm {
   }
 
   async shutdown(): Promise<void> {
-    clearInterval(this.heartbeatTimer);
-    clearInterval(this.healthTimer);
-    await this.stopElection?.().catch(() => undefined);
-    await this.control?.close().catch(() => undefined);
-    await this.store?.close().catch(() => undefined);
-    await this.o.backend.stopEtcd().catch(() => undefined);
-    this.store = undefined;
-    this.control = undefined;
+    clearTimeout(this.heartbeatTimer);
+    await this.stopManager();
   }
 
   private get isManager(): boolean { return this.state?.role === 'manager'; }
@@ -79,18 +74,63 @@ export class Swarm {
 
   /** Starts what this node's role runs: etcd + store + control port + election on managers, heartbeats everywhere. */
   private async startRole(): Promise<void> {
+    if (this.state!.role === 'manager') await this.startManager();
+    this.startHeartbeats();
+  }
+
+  private async startManager(): Promise<void> {
     const s = this.state!;
     const ip = s.advertiseAddr.split(':')[0];
-    if (s.role === 'manager') {
-      await this.o.backend.startEtcd({
-        name: s.nodeId, dataDir: this.dir.etcdDir, ip, clientPort: ETCD_CLIENT_PORT, peerPort: ETCD_PEER_PORT,
-        caFile: this.dir.caFile, certFile: this.dir.certFile, keyFile: this.dir.keyFile,
-      });
-      this.store = await this.o.backend.openStore({ endpoints: [`https://${ip}:${ETCD_CLIENT_PORT}`], ...this.certs! });
-      await this.startControl();
-      this.stopElection = await this.store.campaign(s.nodeId, () => this.becomeLeader(), () => this.becomeFollower(), (id) => { this.leaderId = id; });
+    await this.o.backend.startEtcd({
+      name: s.nodeId, dataDir: this.dir.etcdDir, ip, clientPort: ETCD_CLIENT_PORT, peerPort: ETCD_PEER_PORT,
+      caFile: this.dir.caFile, certFile: this.dir.certFile, keyFile: this.dir.keyFile,
+    });
+    this.store = await this.o.backend.openStore({ endpoints: [`https://${ip}:${ETCD_CLIENT_PORT}`], ...this.certs! });
+    await this.startControl();
+    this.stopElection = await this.store.campaign(s.nodeId, () => this.becomeLeader(), () => this.becomeFollower(), (id) => { this.leaderId = id; });
+  }
+
+  private async stopManager(): Promise<void> {
+    clearInterval(this.healthTimer);
+    this.healthTimer = undefined;
+    await this.stopElection?.().catch(() => undefined);
+    this.stopElection = undefined;
+    // Forget the store first: requests arriving meanwhile get "not a manager", not a closed client.
+    const store = this.store;
+    const control = this.control;
+    this.store = undefined;
+    this.control = undefined;
+    this.leaderId = '';
+    await control?.close().catch(() => undefined);
+    await store?.close().catch(() => undefined);
+    await this.o.backend.stopEtcd().catch(() => undefined);
+  }
+
+  /**
+   * The manager changed this node's role (promote/demote): get a certificate for the new role and
+   * start or stop the manager part. A promoted node joins etcd as a learner and is then promoted.
+   */
+  private async changeRole(role: 'manager' | 'worker', via: string): Promise<void> {
+    const s = this.state!;
+    const key = await this.o.backend.publicKeyOf(this.certs!.keyPem);
+    const res = await controlCall<any>(via, '/renew', { publicKeyPem: key, addr: s.advertiseAddr }, this.certs!, 30_000);
+    if (res.role !== role) return;
+    this.certs = { ...this.certs!, certPem: res.certPem };
+    await this.dir.saveCerts(this.certs.caPem, this.certs.certPem);
+    if (role === 'manager') {
+      await this.o.backend.prepareEtcdJoin(this.dir.etcdDir, res.etcd.initialCluster);
+      s.role = 'manager';
+      await this.dir.save(s);
+      await this.startManager();
+      await controlCall(via, '/etcd/promote', { name: s.nodeId }, this.certs, 30_000);
+      await controlCall(via, '/manager-ready', {}, this.certs, 10_000);
+    } else {
+      await this.stopManager();
+      await this.o.backend.removeEtcdData(this.dir.etcdDir);
+      s.role = 'worker';
+      await this.dir.save(s);
     }
-    this.startHeartbeats();
+    this.o.log.info({ role }, 'swarm role changed');
   }
 
   private async startControl(): Promise<void> {
@@ -101,6 +141,8 @@ export class Swarm {
     c.route('POST /heartbeat', 'node', (_b, peer) => this.acceptHeartbeat(peer!.nodeId));
     c.route('POST /etcd/promote', 'manager', (body) => this.store!.promoteMember(String(body?.name ?? '')));
     c.route('POST /leave', 'node', (_b, peer) => this.acceptLeave(peer!.nodeId));
+    c.route('POST /renew', 'node', (body, peer) => this.acceptRenew(peer!.nodeId, body));
+    c.route('POST /manager-ready', 'manager', (_b, peer) => this.acceptManagerReady(peer!.nodeId));
     const l = splitHostPort(s.listenAddr);
     await c.listen(l.host || '0.0.0.0', l.port, { caPems: [this.certs!.caPem], certPem: this.certs!.certPem, keyPem: this.certs!.keyPem });
     this.control = c;
@@ -243,7 +285,29 @@ export class Swarm {
     const cluster = await this.store!.get<ClusterObject>(KEY.cluster);
     const period = cluster?.Spec.Dispatcher.HeartbeatPeriod ?? 5e9;
     await this.store!.putWithTtl(KEY.heartbeat(nodeId), { at: new Date().toISOString() }, Math.ceil((3 * period) / 1e9));
-    return { periodNs: period, managers: await this.managerList() };
+    const node = await this.store!.get<NodeObject>(KEY.node(nodeId));
+    return { periodNs: period, managers: await this.managerList(), role: node?.Spec.Role };
+  }
+
+  /** A node asks for a certificate matching the role its node object says (after promote/demote). */
+  private async acceptRenew(nodeId: string, body: any): Promise<unknown> {
+    const store = this.store!;
+    const node = await store.get<NodeObject>(KEY.node(nodeId));
+    if (!node) throw new HttpError(404, `node ${nodeId} not found`);
+    const cluster = (await store.get<ClusterObject>(KEY.cluster))!;
+    const ca = await store.get<{ certPem: string; keyPem: string }>(KEY.ca);
+    const addr = String(body?.addr ?? '');
+    const ip = addr.split(':')[0];
+    const role = node.Spec.Role;
+    const cert = await this.o.backend.issueNodeCert(ca!, { nodeId, role, clusterId: cluster.ID, ips: [ip], publicKeyPem: String(body?.publicKeyPem ?? '') });
+    let etcd: { initialCluster: string } | undefined;
+    if (role === 'manager') etcd = { initialCluster: await store.addLearner(nodeId, `https://${ip}:${ETCD_PEER_PORT}`) };
+    return { role, certPem: cert.certPem, etcd };
+  }
+
+  private async acceptManagerReady(nodeId: string): Promise<unknown> {
+    await this.store!.update<NodeObject>(KEY.node(nodeId), (n) => ({ ...n, ManagerStatus: { Reachability: 'reachable', Addr: `${n.Status.Addr}:2377` } }));
+    return {};
   }
 
   private async acceptLeave(nodeId: string): Promise<unknown> {
@@ -263,8 +327,13 @@ export class Swarm {
       const order = [...s.managers].sort((a, b) => Number(a.nodeId === s.nodeId) - Number(b.nodeId === s.nodeId));
       for (const m of order) {
         try {
-          const r = await controlCall<{ periodNs: number; managers: { nodeId: string; addr: string }[] }>(m.addr, '/heartbeat', {}, this.certs, 3000);
+          const r = await controlCall<{ periodNs: number; managers: { nodeId: string; addr: string }[]; role?: 'manager' | 'worker' }>(m.addr, '/heartbeat', {}, this.certs, 3000);
           periodMs = r.periodNs / 1e6;
+          if (r.role && r.role !== s.role && !this.changingRole) {
+            this.changingRole = true;
+            void this.changeRole(r.role, m.addr).catch((err) => this.o.log.warn({ err: (err as Error).message }, 'role change failed (retried on the next heartbeat)'))
+              .finally(() => { this.changingRole = false; });
+          }
           if (JSON.stringify(r.managers) !== JSON.stringify(s.managers) && r.managers.length) {
             s.managers = r.managers;
             await this.dir.save(s).catch(() => undefined);
@@ -336,16 +405,23 @@ export class Swarm {
     return { UnlockKey: c?.UnlockKey ?? '' };
   }
 
-  private decorate(n: NodeObject & { Version: { Index: number } }, alive: Set<string>): any {
+  private decorate(n: NodeObject & { Version: { Index: number } }, reachable: Set<string>): any {
     if (n.Spec.Role !== 'manager' || !n.ManagerStatus) { const { ManagerStatus: _m, ...rest } = n; return rest; }
-    return { ...n, ManagerStatus: { ...n.ManagerStatus, Leader: n.ID === this.leaderId || undefined, Reachability: alive.has(n.ID) ? 'reachable' : 'unreachable' } };
+    return { ...n, ManagerStatus: { ...n.ManagerStatus, Leader: n.ID === this.leaderId || undefined, Reachability: reachable.has(n.ID) ? 'reachable' : 'unreachable' } };
+  }
+
+  /** Managers whose etcd member answers now (Docker's raft reachability). */
+  private async reachableManagers(nodes: NodeObject[]): Promise<Set<string>> {
+    const managers = nodes.filter((n) => n.Spec.Role === 'manager' && n.ManagerStatus);
+    const ok = await Promise.all(managers.map((n) => n.ID === this.state?.nodeId ? true : this.store!.reachable(`https://${n.ManagerStatus!.Addr.split(':')[0]}:${ETCD_CLIENT_PORT}`)));
+    return new Set(managers.filter((_, i) => ok[i]).map((n) => n.ID));
   }
 
   async listNodes(filters: { get(k: string): string[]; contains(k: string): boolean }): Promise<any[]> {
     const store = this.requireManager();
     const nodes = await store.listWithVersion<NodeObject>(KEY.nodes);
-    const alive = new Set((await store.keys(KEY.heartbeats)).map((k) => k.slice(KEY.heartbeats.length)));
-    return nodes.map((x) => this.decorate({ ...x.value, Version: { Index: x.version } }, alive)).filter((n) => {
+    const reachable = await this.reachableManagers(nodes.map((x) => x.value));
+    return nodes.map((x) => this.decorate({ ...x.value, Version: { Index: x.version } }, reachable)).filter((n) => {
       if (filters.contains('id') && !filters.get('id').some((v) => n.ID.startsWith(v))) return false;
       if (filters.contains('name') && !filters.get('name').some((v) => n.Description?.Hostname?.includes(v))) return false;
       if (filters.contains('role') && !filters.get('role').includes(n.Spec.Role)) return false;
@@ -372,8 +448,18 @@ export class Swarm {
     const n = await this.getNode(ref);
     if (spec?.Availability && !['active', 'pause', 'drain'].includes(spec.Availability)) throw new BadRequest(`invalid availability: ${spec.Availability}`);
     if (spec?.Role && !['manager', 'worker'].includes(spec.Role)) throw new BadRequest(`invalid role: ${spec.Role}`);
-    if (spec?.Role && spec.Role !== n.Spec.Role) throw new BadRequest('role changes (promote/demote) are not implemented yet in shoal');
-    await store.update<NodeObject>(KEY.node(n.ID), (cur) => ({ ...cur, UpdatedAt: new Date().toISOString(), Spec: { ...cur.Spec, ...spec, Labels: spec?.Labels ?? {} } }), version);
+    const demote = spec?.Role === 'worker' && n.Spec.Role === 'manager';
+    if (demote) {
+      const managers = (await store.list<NodeObject>(KEY.nodes)).filter((x) => x.Spec.Role === 'manager');
+      if (managers.length <= 1) throw new BadRequest('rpc error: code = FailedPrecondition desc = attempting to demote the last manager of the swarm');
+    }
+    await store.update<NodeObject>(KEY.node(n.ID), (cur) => {
+      const next: NodeObject = { ...cur, UpdatedAt: new Date().toISOString(), Spec: { ...cur.Spec, ...spec, Labels: spec?.Labels ?? {} } };
+      if (demote) delete next.ManagerStatus;
+      return next;
+    }, version);
+    // Like swarmkit's role manager: out of the consensus group first; the node then swaps its certificate.
+    if (demote) await store.removeMember(n.ID);
   }
 
   async removeNode(ref: string, force: boolean): Promise<void> {
