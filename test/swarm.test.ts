@@ -152,6 +152,28 @@ describe('swarm', () => {
     await until('h3 reachable again', async () => (await nodeRows(h[0]).catch(() => undefined))?.get('h3')?.[2] === 'Reachable', 30_000);
   });
 
+  it('autolock: a restarted manager stays locked until swarm unlock with the key', async () => {
+    const out = await sh(h[0], ['swarm', 'update', '--autolock=true']);
+    const key = /^    (SWMKEY-1-\S+)$/m.exec(out)?.[1];
+    assert.ok(key, out);
+    assert.equal(await sh(h[1], ['swarm', 'unlock-key', '-q']), key);
+    const keyFile = path.join(h[0].dataRoot, 'swarm', 'certificates', 'swarm-node.key');
+    await until('the key encrypted on disk', async () => (await h[0].execOk(['cat', keyFile])).includes('ENCRYPTED'), 15_000);
+    await h[0].stopDaemon();
+    await h[0].startDaemon();
+    assert.equal(await sh(h[0], ['info', '--format', '{{.Swarm.LocalNodeState}}']), 'locked');
+    const locked = await h[0].shoal(['node', 'ls']);
+    assert.match(locked.stderr, /Swarm is encrypted and needs to be unlocked before it can be used/);
+    const wrong = await h[0].shoal(['swarm', 'unlock'], { input: 'SWMKEY-1-' + 'A'.repeat(43) + '\n' });
+    assert.notEqual(wrong.code, 0);
+    assert.match(wrong.stderr, /invalid key/);
+    const ok = await h[0].shoal(['swarm', 'unlock'], { input: key + '\n' });
+    assert.equal(ok.code, 0, ok.stderr);
+    await until('h1 serves node ls again', async () => (await h[0].shoal(['node', 'ls'])).code === 0, 30_000);
+    await sh(h[1], ['swarm', 'update', '--autolock=false']);
+    await until('the key in plaintext again', async () => !(await h[0].execOk(['cat', keyFile])).includes('ENCRYPTED'), 15_000);
+  });
+
   it('promotes a worker to manager and demotes it back', async () => {
     assert.equal(await sh(h[0], ['node', 'promote', 'h4']), 'Node h4 promoted to a manager in the swarm.');
     await until('h4 serves node ls', async () => (await h[3].shoal(['node', 'ls'])).code === 0, 30_000);

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../daemon/logger.js';
-import { createRootCA, generateJoinToken, generateNodeKey, publicKeyPemOf, generateUnlockKey, issueNodeCert, parseJoinToken, tlsInfo, tokenMatchesCA } from './ca/index.js';
+import { createRootCA, decryptPrivateKey, encryptPrivateKey, generateJoinToken, generateNodeKey, isEncryptedPrivateKey, publicKeyPemOf, generateUnlockKey, issueNodeCert, parseJoinToken, tlsInfo, tokenMatchesCA } from './ca/index.js';
 import { EtcdMember } from './store/etcd-member.js';
 import { NotFoundError, StoreError } from './store/errors.js';
 import { LeaderElection } from './store/leader.js';
@@ -111,6 +111,16 @@ export class SwarmBackendImpl implements SwarmBackend {
   }
   async generateNodeKey() { return generateNodeKey(); }
   async publicKeyOf(keyPem: string) { return publicKeyPemOf(keyPem); }
+  isEncryptedKey(keyPem: string) { return isEncryptedPrivateKey(keyPem); }
+  encryptKey(keyPem: string, unlockKey: string) { return encryptPrivateKey(keyPem, unlockKey); }
+  decryptKey(blob: string, unlockKey: string) { return decryptPrivateKey(blob, unlockKey); }
+  async runtimeKeyFile(keyPem: string): Promise<string> {
+    const dir = path.join(this.execRoot, 'swarm');
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    const f = path.join(dir, 'swarm-node.key');
+    await fs.writeFile(f, keyPem, { mode: 0o600 });
+    return f;
+  }
   async removeEtcdData(dataDir: string) { await fs.rm(dataDir, { recursive: true, force: true }); }
   tlsInfo(caPem: string) { return tlsInfo(caPem); }
   joinToken(caPem: string) { return generateJoinToken(caPem); }
@@ -138,7 +148,6 @@ export class SwarmBackendImpl implements SwarmBackend {
     else if (join) await this.member.start({ state: 'existing', initialCluster: join.initialCluster });
     else await this.member.start({ state: 'new' });
     if (join) await fs.rm(joinFile, { force: true });
-    void this.execRoot;
   }
 
   async stopEtcd(): Promise<void> {

@@ -42,6 +42,12 @@ export interface SwarmBackend {
   issueNodeCert(ca: IssuedCert, o: { nodeId: string; role: 'manager' | 'worker'; clusterId: string; ips: string[]; publicKeyPem?: string }): Promise<IssuedCert>;
   generateNodeKey(): Promise<{ keyPem: string; publicKeyPem: string }>;
   publicKeyOf(keyPem: string): Promise<string>;
+  isEncryptedKey(keyPem: string): boolean;
+  encryptKey(keyPem: string, unlockKey: string): string;
+  /** throws an error carrying statusCode (401 wrong key, 400 malformed) */
+  decryptKey(blob: string, unlockKey: string): string;
+  /** writes the plaintext node key where etcd can read it (exec root), returns the path */
+  runtimeKeyFile(keyPem: string): Promise<string>;
   removeEtcdData(dataDir: string): Promise<void>;
   tlsInfo(caPem: string): { TrustRoot: string; CertIssuerSubject: string; CertIssuerPublicKey: string };
   joinToken(caPem: string): string;

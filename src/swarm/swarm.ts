@@ -34,6 +34,8 @@ export class Swarm {
   private stopElection?: () => Promise<void>;
   localState: 'inactive' | 'pending' | 'active' | 'error' | 'locked' = 'inactive';
   private changingRole = false;
+  /** the unlock key the key file is encrypted with ('' = plaintext) */
+  private kek?: string;
   error = '';
 
   constructor(private o: SwarmOptions) {
@@ -49,6 +51,11 @@ export class Swarm {
     this.localState = 'pending';
     try {
       this.certs = await this.dir.readCerts();
+      if (this.o.backend.isEncryptedKey(this.certs.keyPem)) {
+        // autolock: nothing starts until `swarm unlock` gives the key
+        this.localState = 'locked';
+        return;
+      }
       await this.startRole();
       this.localState = 'active';
     } catch (err) {
@@ -64,6 +71,42 @@ export class Swarm {
   }
 
   private get isManager(): boolean { return this.state?.role === 'manager'; }
+
+  async unlock(body: any): Promise<void> {
+    if (!this.state) throw new Unavailable(NOT_IN_SWARM);
+    if (this.localState !== 'locked') throw new Unavailable('swarm is not locked');
+    const key = String(body?.UnlockKey ?? '');
+    let plain: string;
+    try { plain = this.o.backend.decryptKey(this.certs!.keyPem, key); } catch (e) {
+      throw new ApiError((e as { statusCode?: number }).statusCode ?? 400, (e as Error).message);
+    }
+    this.certs = { ...this.certs!, keyPem: plain };
+    this.kek = key;
+    this.localState = 'pending';
+    try {
+      await this.startRole();
+      this.localState = 'active';
+    } catch (err) {
+      this.localState = 'error';
+      this.error = (err as Error).message;
+      throw new ServerError(this.error);
+    }
+  }
+
+  /**
+   * Managers keep their key on disk encrypted under the cluster's unlock key while autolock is on
+   * (and re-encrypt when the key is rotated); the plaintext key lives only in memory and in the
+   * exec root, for etcd.
+   */
+  private async syncKeyEncryption(): Promise<void> {
+    if (!this.isManager || !this.store || !this.certs) return;
+    const c = await this.store.get<ClusterObject>(KEY.cluster);
+    if (!c) return;
+    const want = c.Spec.EncryptionConfig?.AutoLockManagers && c.UnlockKey ? c.UnlockKey : '';
+    if (want === (this.kek ?? '')) return;
+    await this.dir.saveKey(want ? this.o.backend.encryptKey(this.certs.keyPem, want) : this.certs.keyPem);
+    this.kek = want;
+  }
 
   private requireManager(): SwarmStore {
     if (!this.state) throw new Unavailable(NOT_IN_SWARM);
@@ -83,7 +126,7 @@ export class Swarm {
     const ip = s.advertiseAddr.split(':')[0];
     await this.o.backend.startEtcd({
       name: s.nodeId, dataDir: this.dir.etcdDir, ip, clientPort: ETCD_CLIENT_PORT, peerPort: ETCD_PEER_PORT,
-      caFile: this.dir.caFile, certFile: this.dir.certFile, keyFile: this.dir.keyFile,
+      caFile: this.dir.caFile, certFile: this.dir.certFile, keyFile: await this.o.backend.runtimeKeyFile(this.certs!.keyPem),
     });
     this.store = await this.o.backend.openStore({ endpoints: [`https://${ip}:${ETCD_CLIENT_PORT}`], ...this.certs! });
     await this.startControl();
@@ -343,7 +386,7 @@ export class Swarm {
       }
     };
     const loop = () => {
-      void beat().finally(() => {
+      void beat().then(() => this.syncKeyEncryption()).catch(() => undefined).finally(() => {
         if (!this.state) return;
         this.heartbeatTimer = setTimeout(loop, periodMs * (0.9 + Math.random() * 0.2));
       });

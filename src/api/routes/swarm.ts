@@ -27,6 +27,7 @@ export function registerSwarmRoutes(r: Router, swarm: Swarm): void {
     ctx.status = 200;
   });
   r.get('/swarm/unlockkey', () => swarm.unlockKey());
+  r.post('/swarm/unlock', async (ctx) => { await swarm.unlock(await ctx.json()); ctx.status = 200; });
 
   r.get('/nodes', (ctx) => {
     const f = parseFilters(ctx.query.get('filters'));

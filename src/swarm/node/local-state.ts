@@ -51,6 +51,10 @@ export class SwarmDir {
     if (keyPem !== undefined) await writeFileAtomic(this.keyFile, keyPem, 0o600);
   }
 
+  async saveKey(keyPem: string): Promise<void> {
+    await writeFileAtomic(this.keyFile, keyPem, 0o600);
+  }
+
   async readCerts(): Promise<{ caPem: string; certPem: string; keyPem: string }> {
     const [caPem, certPem, keyPem] = await Promise.all([this.caFile, this.certFile, this.keyFile].map((f) => fs.readFile(f, 'utf8')));
     return { caPem, certPem, keyPem };
