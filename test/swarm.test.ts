@@ -195,4 +195,17 @@ describe('swarm', () => {
     assert.equal(leave.code, 1);
     assert.match(leave.stderr, /You are attempting to leave the swarm on a node that is participating as a manager/);
   });
+
+  it('--force-new-cluster on a surviving manager rebuilds a working swarm with the old state', async () => {
+    await Promise.all([h[1].stopDaemon(), h[2].stopDaemon()]);
+    const r = await h[0].shoal(['node', 'ls']);
+    assert.notEqual(r.code, 0);
+    const out = await sh(h[0], ['swarm', 'init', '--force-new-cluster', '--advertise-addr', h[0].addr]);
+    assert.match(out, new RegExp(`current node \\(${ids.get('h1')}\\) is now a manager`));
+    const rows = await nodeRows(h[0]);
+    assert.deepEqual(rows.get('h1'), ['Ready', 'Active', 'Leader']);
+    assert.ok(rows.has('h4'), 'the old nodes are still known');
+    await sh(h[0], ['node', 'update', '--label-add', 'recovered=yes', 'h1']);
+    assert.equal(await sh(h[0], ['node', 'inspect', '-f', '{{index .Spec.Labels "recovered"}}', 'self']), 'yes');
+  });
 });

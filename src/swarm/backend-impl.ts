@@ -144,7 +144,8 @@ export class SwarmBackendImpl implements SwarmBackend {
       tls: { caFile: o.caFile, certFile: o.certFile, keyFile: o.keyFile }, logFile: path.join(path.dirname(o.dataDir), 'etcd.log'),
     });
     this.member.on('error', (err: Error) => this.log.warn({ err: err.message }, 'etcd member'));
-    if (hasData) await this.member.start({});
+    if (hasData && o.forceNewCluster) await this.member.start({ forceNewCluster: true });
+    else if (hasData) await this.member.start({});
     else if (join) await this.member.start({ state: 'existing', initialCluster: join.initialCluster });
     else await this.member.start({ state: 'new' });
     if (join) await fs.rm(joinFile, { force: true });

@@ -27,6 +27,8 @@ export interface SwarmStore {
 }
 
 export interface EtcdStartOptions {
+  /** rebuild a one-member cluster from this member's data */
+  forceNewCluster?: boolean;
   name: string;
   dataDir: string;
   ip: string;

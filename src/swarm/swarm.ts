@@ -121,10 +121,11 @@ export class Swarm {
     this.startHeartbeats();
   }
 
-  private async startManager(): Promise<void> {
+  private async startManager(opts: { forceNewCluster?: boolean } = {}): Promise<void> {
     const s = this.state!;
     const ip = s.advertiseAddr.split(':')[0];
     await this.o.backend.startEtcd({
+      forceNewCluster: opts.forceNewCluster,
       name: s.nodeId, dataDir: this.dir.etcdDir, ip, clientPort: ETCD_CLIENT_PORT, peerPort: ETCD_PEER_PORT,
       caFile: this.dir.caFile, certFile: this.dir.certFile, keyFile: await this.o.backend.runtimeKeyFile(this.certs!.keyPem),
     });
@@ -194,7 +195,10 @@ export class Swarm {
   // ---------- init / join / leave ----------
 
   async init(body: any): Promise<string> {
-    if (this.state) throw new Unavailable(ALREADY);
+    if (this.state) {
+      if (body?.ForceNewCluster && this.isManager && this.localState !== 'locked') return this.forceNewCluster();
+      throw new Unavailable(ALREADY);
+    }
     const listen = String(body?.ListenAddr || '0.0.0.0:2377');
     const adv = resolveAdvertiseAddr(String(body?.AdvertiseAddr ?? ''), listen);
     const nodeId = newSwarmId();
@@ -231,6 +235,21 @@ export class Swarm {
       this.certs = undefined;
       throw err instanceof ApiError ? err : new ServerError((err as Error).message);
     }
+  }
+
+  /**
+   * Disaster recovery (`swarm init --force-new-cluster` on a surviving manager): restart this
+   * node's etcd member as a one-member cluster over its own data, so nodes (and later services)
+   * survive; the other managers' members are gone and they show as unreachable until they rejoin.
+   */
+  private async forceNewCluster(): Promise<string> {
+    const s = this.state!;
+    await this.stopManager();
+    await this.startManager({ forceNewCluster: true });
+    s.managers = [{ nodeId: s.nodeId, addr: s.advertiseAddr }];
+    await this.dir.save(s);
+    this.localState = 'active';
+    return s.nodeId;
   }
 
   async join(body: any): Promise<void> {
