@@ -105,6 +105,20 @@ describe('swarm', () => {
     assert.match(mgr, /OU ?= ?swarm-manager/);
   });
 
+  it('the cluster store refuses a worker certificate and serves a manager one', async () => {
+    const etcdctl = (host: Host) => {
+      const d = path.join(host.dataRoot, 'swarm', 'certificates');
+      return lab.exec(['etcdctl', `--endpoints=https://${h[0].addr}:2379`, `--cacert=${d}/swarm-root-ca.crt`, `--cert=${d}/swarm-node.crt`,
+        `--key=${d}/swarm-node.key`, '--command-timeout=3s', 'get', '--prefix', '--keys-only', '/shoal/nodes/']);
+    };
+    const worker = await etcdctl(h[3]);
+    assert.notEqual(worker.code, 0);
+    assert.match(worker.stderr, /user name not found|permission denied|authentication failed/i);
+    const manager = await etcdctl(h[1]);
+    assert.equal(manager.code, 0, manager.stderr);
+    assert.equal(manager.stdout.trim().split('\n').filter(Boolean).length, 5);
+  });
+
   it('node update: availability and labels show in inspect', async () => {
     await sh(h[0], ['node', 'update', '--availability', 'drain', '--label-add', 'zone=a', '--label-add', 'ssd', 'h4']);
     await sh(h[1], ['node', 'update', '--availability', 'pause', 'h5']);

@@ -29,7 +29,7 @@ class EtcdSwarmStore implements SwarmStore {
   private election?: LeaderElection;
   private leaderPoll?: NodeJS.Timeout;
 
-  constructor(private s: ClusterStore) {}
+  constructor(private s: ClusterStore, private tls: { ca: string; cert: string; key: string }) {}
 
   async get<T>(key: string): Promise<T | undefined> { return (await wrap(this.s.get<T>(key)))?.value; }
   async getWithVersion<T>(key: string): Promise<{ value: T; version: number } | undefined> {
@@ -56,10 +56,31 @@ class EtcdSwarmStore implements SwarmStore {
   async addLearner(name: string, peerUrl: string): Promise<string> {
     return (await wrap(this.s.memberAddLearner(name, peerUrl))).initialCluster;
   }
+  /**
+   * etcd 3.4 forwards a MemberPromote received by a follower to the leader over the peer API and
+   * loses the caller's identity on the way ("auth: user name is empty"): ask the leader directly.
+   */
   async promoteMember(name: string): Promise<void> {
-    const m = (await wrap(this.s.memberList())).find((x) => x.name === name || x.peerUrls.some((u) => u.includes(name)));
+    const members = await wrap(this.s.memberList());
+    const m = members.find((x) => x.name === name || x.peerUrls.some((u) => u.includes(name)));
     if (!m) throw new NotFound(`no etcd member ${name}`);
-    if (m.isLearner) await wrap(this.s.memberPromote(m.id, { timeoutMs: 30_000 }));
+    if (!m.isLearner) return;
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const status = await wrap(this.s.endpointStatus(this.s.endpoints[0], 1000));
+      const leader = members.find((x) => x.id === status.leaderId);
+      const direct = leader?.clientUrls[0] && !this.s.endpoints.includes(leader.clientUrls[0])
+        ? new ClusterStore({ endpoints: [leader.clientUrls[0]], tls: this.tls }) : undefined;
+      try {
+        await (direct ?? this.s).memberPromote(m.id, { timeoutMs: Math.max(1000, deadline - Date.now()) });
+        return;
+      } catch (err) {
+        if (Date.now() > deadline) throw apiError(err);
+        await new Promise((r) => setTimeout(r, 300));
+      } finally {
+        await direct?.close();
+      }
+    }
   }
   /** etcd refuses to shrink a cluster it deems unhealthy (e.g. just after a promotion): retry a while. */
   async removeMember(name: string): Promise<void> {
@@ -75,6 +96,22 @@ class EtcdSwarmStore implements SwarmStore {
         if (Date.now() > deadline || !/unhealthy cluster|not enough started members|does not have a leader/.test(String((err as Error).message))) throw apiError(err);
         await new Promise((r) => setTimeout(r, 500));
       }
+    }
+  }
+  async enableAuth(selfName: string): Promise<void> {
+    await this.grantManager('root');
+    await this.grantManager(selfName);
+    await wrap(this.s.client.auth.authEnable());
+  }
+  async grantManager(name: string): Promise<void> {
+    try { await this.s.client.auth.userAdd({ name, options: { no_password: true } }); } catch (err) {
+      if (!/already exists/.test(String((err as Error).message))) throw apiError(err);
+    }
+    await wrap(this.s.client.auth.userGrantRole({ user: name, role: 'root' }));
+  }
+  async revokeManager(name: string): Promise<void> {
+    try { await this.s.client.auth.userDelete({ name }); } catch (err) {
+      if (!/not found/.test(String((err as Error).message))) throw apiError(err);
     }
   }
   async reachable(clientUrl: string): Promise<boolean> {
@@ -158,6 +195,7 @@ export class SwarmBackendImpl implements SwarmBackend {
   }
 
   async openStore(o: { endpoints: string[]; caPem: string; certPem: string; keyPem: string }): Promise<SwarmStore> {
-    return new EtcdSwarmStore(new ClusterStore({ endpoints: o.endpoints, tls: { ca: o.caPem, cert: o.certPem, key: o.keyPem } }));
+    const tls = { ca: o.caPem, cert: o.certPem, key: o.keyPem };
+    return new EtcdSwarmStore(new ClusterStore({ endpoints: o.endpoints, tls }), tls);
   }
 }

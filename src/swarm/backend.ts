@@ -20,6 +20,14 @@ export interface SwarmStore {
   promoteMember(name: string): Promise<void>;
   removeMember(name: string): Promise<void>;
   /** runs for leadership until the returned stop function is called */
+  /**
+   * etcd checks client certificates only against the CA; with auth on, the certificate's CN must
+   * also be a user. Managers get a user (role root); workers, whose certs the CA also signed, get
+   * nothing and are refused.
+   */
+  enableAuth(selfName: string): Promise<void>;
+  grantManager(name: string): Promise<void>;
+  revokeManager(name: string): Promise<void>;
   /** whether the etcd member at this client URL answers (manager reachability) */
   reachable(clientUrl: string): Promise<boolean>;
   campaign(id: string, onElected: () => void, onLost: () => void, onLeader: (id: string) => void): Promise<() => Promise<void>>;

@@ -187,6 +187,12 @@ export class Swarm {
     c.route('POST /leave', 'node', (_b, peer) => this.acceptLeave(peer!.nodeId));
     c.route('POST /renew', 'node', (body, peer) => this.acceptRenew(peer!.nodeId, body));
     c.route('POST /manager-ready', 'manager', (_b, peer) => this.acceptManagerReady(peer!.nodeId));
+    c.route('POST /abandon-join', 'manager', async (_b, peer) => {
+      await this.store!.removeMember(peer!.nodeId);
+      await this.store!.revokeManager(peer!.nodeId);
+      await this.store!.delete(KEY.node(peer!.nodeId));
+      return {};
+    });
     const l = splitHostPort(s.listenAddr);
     await c.listen(l.host || '0.0.0.0', l.port, { caPems: [this.certs!.caPem], certPem: this.certs!.certPem, keyPem: this.certs!.keyPem });
     this.control = c;
@@ -226,6 +232,7 @@ export class Swarm {
       const desc = describeThisNode(this.o.engineVersion, cluster.TLSInfo);
       await this.store!.put(KEY.node(nodeId), newNodeObject(nodeId, 'manager', this.state.advertiseAddr, desc, body?.Availability || 'active'));
       await this.acceptHeartbeat(nodeId);
+      await this.store!.enableAuth(nodeId);
       this.localState = 'active';
       return nodeId;
     } catch (err) {
@@ -287,6 +294,8 @@ export class Swarm {
       if (res.role === 'manager') await controlCall(remote, '/etcd/promote', { name: res.nodeId }, this.certs, 30_000);
       this.localState = 'active';
     } catch (err) {
+      // A manager that got half-way in must not stay an etcd member (it would block the next join).
+      if (this.state?.role === 'manager' && this.certs) await controlCall(remote, '/abandon-join', {}, this.certs, 25_000).catch(() => undefined);
       await this.shutdown();
       await this.dir.erase();
       this.state = undefined;
@@ -331,7 +340,10 @@ export class Swarm {
     const ca = await store.get<{ certPem: string; keyPem: string }>(KEY.ca);
     const cert = await this.o.backend.issueNodeCert(ca!, { nodeId, role, clusterId: cluster.ID, ips: [ip], publicKeyPem: String(body?.publicKeyPem ?? '') });
     let etcd: { initialCluster: string } | undefined;
-    if (role === 'manager') etcd = { initialCluster: await store.addLearner(nodeId, `https://${ip}:${ETCD_PEER_PORT}`) };
+    if (role === 'manager') {
+      await store.grantManager(nodeId);
+      etcd = { initialCluster: await store.addLearner(nodeId, `https://${ip}:${ETCD_PEER_PORT}`) };
+    }
     await store.put(KEY.node(nodeId), newNodeObject(nodeId, role, addr, body?.description ?? {}, body?.availability || 'active'));
     await this.acceptHeartbeat(nodeId);
     const managers = await this.managerList();
@@ -363,7 +375,10 @@ export class Swarm {
     const role = node.Spec.Role;
     const cert = await this.o.backend.issueNodeCert(ca!, { nodeId, role, clusterId: cluster.ID, ips: [ip], publicKeyPem: String(body?.publicKeyPem ?? '') });
     let etcd: { initialCluster: string } | undefined;
-    if (role === 'manager') etcd = { initialCluster: await store.addLearner(nodeId, `https://${ip}:${ETCD_PEER_PORT}`) };
+    if (role === 'manager') {
+      await store.grantManager(nodeId);
+      etcd = { initialCluster: await store.addLearner(nodeId, `https://${ip}:${ETCD_PEER_PORT}`) };
+    }
     return { role, certPem: cert.certPem, etcd };
   }
 
@@ -521,7 +536,10 @@ export class Swarm {
       return next;
     }, version);
     // Like swarmkit's role manager: out of the consensus group first; the node then swaps its certificate.
-    if (demote) await store.removeMember(n.ID);
+    if (demote) {
+      await store.removeMember(n.ID);
+      await store.revokeManager(n.ID);
+    }
   }
 
   async removeNode(ref: string, force: boolean): Promise<void> {
@@ -530,7 +548,10 @@ export class Swarm {
     if (n.ID === this.state!.nodeId) throw new Conflict('rpc error: code = FailedPrecondition desc = node ' + n.ID + ' is a cluster manager and is a member of the raft cluster. It must be demoted to worker before removal');
     if (n.Spec.Role === 'manager' && !force) throw new Conflict(`rpc error: code = FailedPrecondition desc = node ${n.ID} is a cluster manager and is a member of the raft cluster. It must be demoted to worker before removal`);
     if (n.Status.State !== 'down' && !force) throw new Conflict(`rpc error: code = FailedPrecondition desc = node ${n.ID} is not down and can't be removed`);
-    if (n.Spec.Role === 'manager') await store.removeMember(n.ID).catch(() => undefined);
+    if (n.Spec.Role === 'manager') {
+      await store.removeMember(n.ID).catch(() => undefined);
+      await store.revokeManager(n.ID).catch(() => undefined);
+    }
     await store.delete(KEY.node(n.ID));
     await store.delete(KEY.heartbeat(n.ID));
   }
