@@ -101,6 +101,8 @@ describe('swarm', () => {
     const end = Date.parse(/notAfter=(.*)/.exec(text)![1]);
     const days = (end - Date.now()) / 86_400_000;
     assert.ok(days > 89 && days < 91, `expires in ${days} days`);
+    const ca = await sh(h[1], ['swarm', 'ca']);
+    assert.equal(ca, (await h[3].execOk(['cat', path.join(h[3].dataRoot, 'swarm', 'certificates', 'swarm-root-ca.crt')])).trim());
     const mgr = execFileSync('openssl', ['x509', '-in', path.join(h[1].dataRoot, 'swarm', 'certificates', 'swarm-node.crt'), '-noout', '-subject']).toString();
     assert.match(mgr, /OU ?= ?swarm-manager/);
   });

@@ -141,7 +141,7 @@ export class SwarmBackendImpl implements SwarmBackend {
   constructor(private log: Logger, private execRoot: string) {}
 
   createRootCA() { return createRootCA(); }
-  async issueNodeCert(ca: { certPem: string; keyPem: string }, o: { nodeId: string; role: 'manager' | 'worker'; clusterId: string; ips: string[]; publicKeyPem?: string }) {
+  async issueNodeCert(ca: { certPem: string; keyPem: string }, o: { nodeId: string; role: 'manager' | 'worker'; clusterId: string; ips: string[]; publicKeyPem?: string; validityMs?: number }) {
     if (o.publicKeyPem) return { certPem: await issueNodeCert(ca, { ...o, publicKeyPem: o.publicKeyPem }), keyPem: '' };
     const key = generateNodeKey();
     return { certPem: await issueNodeCert(ca, { ...o, publicKeyPem: key.publicKeyPem }), keyPem: key.keyPem };

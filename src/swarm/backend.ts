@@ -49,7 +49,7 @@ export interface EtcdStartOptions {
 
 export interface SwarmBackend {
   createRootCA(): Promise<IssuedCert>;
-  issueNodeCert(ca: IssuedCert, o: { nodeId: string; role: 'manager' | 'worker'; clusterId: string; ips: string[]; publicKeyPem?: string }): Promise<IssuedCert>;
+  issueNodeCert(ca: IssuedCert, o: { nodeId: string; role: 'manager' | 'worker'; clusterId: string; ips: string[]; publicKeyPem?: string; validityMs?: number }): Promise<IssuedCert>;
   generateNodeKey(): Promise<{ keyPem: string; publicKeyPem: string }>;
   publicKeyOf(keyPem: string): Promise<string>;
   isEncryptedKey(keyPem: string): boolean;

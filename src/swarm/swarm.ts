@@ -210,7 +210,7 @@ export class Swarm {
     const nodeId = newSwarmId();
     const clusterId = newSwarmId();
     const ca = await this.o.backend.createRootCA();
-    const node = await this.o.backend.issueNodeCert(ca, { nodeId, role: 'manager', clusterId, ips: [adv.ip] });
+    const node = await this.o.backend.issueNodeCert(ca, { nodeId, role: 'manager', clusterId, ips: [adv.ip], validityMs: defaultClusterSpec(body?.Spec).CAConfig.NodeCertExpiry / 1e6 });
     this.state = { nodeId, clusterId, role: 'manager', advertiseAddr: `${adv.ip}:${adv.port}`, listenAddr: listen, managers: [{ nodeId, addr: `${adv.ip}:${adv.port}` }] };
     this.certs = { caPem: ca.certPem, certPem: node.certPem, keyPem: node.keyPem };
     try {
@@ -338,7 +338,7 @@ export class Swarm {
     const ip = addr.split(':')[0];
     const nodeId = newSwarmId();
     const ca = await store.get<{ certPem: string; keyPem: string }>(KEY.ca);
-    const cert = await this.o.backend.issueNodeCert(ca!, { nodeId, role, clusterId: cluster.ID, ips: [ip], publicKeyPem: String(body?.publicKeyPem ?? '') });
+    const cert = await this.o.backend.issueNodeCert(ca!, { nodeId, role, clusterId: cluster.ID, ips: [ip], publicKeyPem: String(body?.publicKeyPem ?? ''), validityMs: cluster.Spec.CAConfig?.NodeCertExpiry / 1e6 });
     let etcd: { initialCluster: string } | undefined;
     if (role === 'manager') {
       await store.grantManager(nodeId);
@@ -373,7 +373,7 @@ export class Swarm {
     const addr = String(body?.addr ?? '');
     const ip = addr.split(':')[0];
     const role = node.Spec.Role;
-    const cert = await this.o.backend.issueNodeCert(ca!, { nodeId, role, clusterId: cluster.ID, ips: [ip], publicKeyPem: String(body?.publicKeyPem ?? '') });
+    const cert = await this.o.backend.issueNodeCert(ca!, { nodeId, role, clusterId: cluster.ID, ips: [ip], publicKeyPem: String(body?.publicKeyPem ?? ''), validityMs: cluster.Spec.CAConfig?.NodeCertExpiry / 1e6 });
     let etcd: { initialCluster: string } | undefined;
     if (role === 'manager') {
       await store.grantManager(nodeId);

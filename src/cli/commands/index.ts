@@ -8,7 +8,7 @@ import { logsCmd } from './container-logs.js';
 import { commitCmd, diffCmd, exportCmd, portCmd, topCmd } from './container-misc.js';
 import { psCmd } from './container-ps.js';
 import { nodeDemoteCmd, nodeInspectCmd, nodeLsCmd, nodePromoteCmd, nodeRmCmd, nodeUpdateCmd } from './node.js';
-import { swarmInitCmd, swarmJoinCmd, swarmJoinTokenCmd, swarmLeaveCmd, swarmUnlockCmd, swarmUnlockKeyCmd, swarmUpdateCmd } from './swarm.js';
+import { swarmCaCmd, swarmInitCmd, swarmJoinCmd, swarmJoinTokenCmd, swarmLeaveCmd, swarmUnlockCmd, swarmUnlockKeyCmd, swarmUpdateCmd } from './swarm.js';
 import { networkConnectCmd, networkCreateCmd, networkDisconnectCmd, networkInspectCmd, networkLsCmd, networkPruneCmd, networkRmCmd } from './network.js';
 import { createCmd, runCmd } from './container-run.js';
 import { statsCmd } from './container-stats.js';
@@ -84,7 +84,7 @@ export const GROUPS: Group[] = [
     name: 'swarm',
     short: 'Manage Swarm',
     entries: [
-      e(swarmInitCmd), e(swarmJoinCmd), e(swarmJoinTokenCmd), e(swarmLeaveCmd), e(swarmUnlockCmd), e(swarmUnlockKeyCmd), e(swarmUpdateCmd),
+      e(swarmCaCmd), e(swarmInitCmd), e(swarmJoinCmd), e(swarmJoinTokenCmd), e(swarmLeaveCmd), e(swarmUnlockCmd), e(swarmUnlockKeyCmd), e(swarmUpdateCmd),
     ],
   },
   {

@@ -205,3 +205,25 @@ export const swarmUnlockKeyCmd: CmdDef = {
     return 0;
   },
 };
+
+export const swarmCaCmd: CmdDef = {
+  name: 'ca',
+  usage: '[OPTIONS]',
+  short: 'Display and rotate the root CA',
+  args: { max: 0 },
+  options: [
+    { long: 'cert-expiry', kind: 'string', type: 'duration', desc: 'Validity period for node certificates (ns|us|ms|s|m|h)', def: '2160h0m0s' },
+    { long: 'quiet', short: 'q', kind: 'bool', desc: 'Suppress progress output' },
+    { long: 'rotate', kind: 'bool', desc: 'Rotate the swarm CA - if no certificate or key are provided, new ones will be generated' },
+  ],
+  async run(ctx, _args, o) {
+    if (o.rotate) throw new Error('swarm ca --rotate is not supported by shoal yet: the root CA cannot be rotated');
+    const sw = await ctx.client().get('/swarm');
+    if (o._changed.has('certExpiry')) {
+      const spec = { ...sw.Spec, CAConfig: { ...(sw.Spec.CAConfig ?? {}), NodeCertExpiry: durationNs(String(o.certExpiry).replace(/0m0s$/, '')) } };
+      await ctx.client().call('POST', '/swarm/update', { query: { version: String(sw.Version.Index) }, body: spec });
+    }
+    ctx.out(sw.TLSInfo?.TrustRoot?.endsWith('\n') ? sw.TLSInfo.TrustRoot : `${sw.TLSInfo?.TrustRoot ?? ''}\n`);
+    return 0;
+  },
+};
