@@ -298,4 +298,19 @@ describe('engine through the docker CLI', () => {
     assert.equal(before.code, 0, show(before));
     assert.equal(before.stdout, '');
   });
+
+  it('docker start -a runs an exited container again and streams its output; attach refuses it', T, async () => {
+    const h = env.host(1);
+    const first = await h.docker(['run', '--name', 'again', 'busybox', 'sh', '-c', 'echo run-$$-$RANDOM; exit 4']);
+    assert.equal(first.code, 4, show(first));
+    const again = await h.docker(['start', '-a', 'again']);
+    assert.equal(again.code, 4, show(again));
+    assert.match(again.stdout, /^run-1-\d+\n$/);
+    assert.notEqual(again.stdout, first.stdout);
+    const att = await h.docker(['attach', 'again']);
+    assert.equal(att.code, 1);
+    assert.match(att.stderr, /You cannot attach to a stopped container, start it first/);
+    assert.equal((await ok(h, ['logs', 'again'])).split('\n').filter(Boolean).length, 2);
+    await ok(h, ['rm', 'again']);
+  });
 });

@@ -1,4 +1,4 @@
-import { BadRequest, NotModified } from '../errors.js';
+import { BadRequest, Conflict, NotModified } from '../errors.js';
 import type { Router, Ctx } from '../router.js';
 import { attachContainer } from '../../engine/containers/attach.js';
 import type { ExecManager } from '../../engine/containers/exec.js';
@@ -147,9 +147,7 @@ export function registerContainerRoutes(r: Router, mgr: ContainerManager, execs:
     const c = mgr.store.get(ctx.params.id);
     const q = ctx.query;
     const opts = { stdin: bool(q.get('stdin')), stdout: bool(q.get('stdout')), stderr: bool(q.get('stderr')), logs: bool(q.get('logs')), stream: bool(q.get('stream')) };
-    if (!c.State.Running && c.State.Status !== 'created' && opts.stream && !c.State.Restarting) {
-      await attachContainer(mgr, c, null as any, opts); // throws the 409
-    }
+    if (c.State.Paused && opts.stream) throw new Conflict('You cannot attach to a paused container, unpause it first');
     const sock = ctx.hijack(c.Config.Tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
     const done = attachContainer(mgr, c, sock, opts);
     mgr.trackAttach(c.Id, done);

@@ -17,9 +17,9 @@ export function attachSocketPath(mgr: ContainerManager, c: ContainerRecord): str
  * streams in order), so attaching before start (docker run) misses nothing.
  */
 export async function attachContainer(mgr: ContainerManager, c: ContainerRecord, sock: Duplex, opts: { stdin: boolean; stdout: boolean; stderr: boolean; logs: boolean; stream: boolean }): Promise<void> {
-  if (!c.State.Running && c.State.Status !== 'created' && opts.stream && !c.State.Restarting) {
-    throw new Conflict('You cannot attach to a stopped container, start it first');
-  }
+  // Like dockerd, a stopped container can be attached to: the stream follows its next run
+  // (`start -a`). The docker CLI's `attach` refuses stopped containers itself.
+  if (c.State.Paused && opts.stream) throw new Conflict(`You cannot attach to a paused container, unpause it first`);
   mgr.events.emit('container', 'attach', c.Id, mgr.attrs(c));
   const tty = !!c.Config.Tty;
   const ac = new AbortController();
