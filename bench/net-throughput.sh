@@ -14,26 +14,9 @@ W=$(mktemp -d /tmp/shoal-netbench.XXXXXX)
 NS_C=shoalnb-c NS_S=shoalnb-s NS_D=shoalnb-d
 DPID="" SPID=""
 
-wait_gone() { for _ in $(seq 100); do [ -d "/proc/$1" ] || return 0; sleep 0.1; done; kill -KILL "$1" 2>/dev/null; }
-cleanup() {
-  set +e
-  if [ -n "$SPID" ]; then
-    "$HERE/bin/shoal" -H "unix://$W/s/shoal.sock" rm -f $("$HERE/bin/shoal" -H "unix://$W/s/shoal.sock" ps -aq) >/dev/null 2>&1
-    kill -TERM "$SPID" 2>/dev/null; wait_gone "$SPID"
-  fi
-  if [ -n "$DPID" ]; then
-    DOCKER_HOST="unix://$W/d/docker.sock" docker rm -f $(DOCKER_HOST="unix://$W/d/docker.sock" docker ps -aq) >/dev/null 2>&1
-    kill -TERM "$DPID" 2>/dev/null; wait_gone "$DPID"
-  fi
-  for ns in $NS_C $NS_S $NS_D; do
-    ip netns list | awk '{print $1}' | grep -qx "$ns" || continue
-    for p in $(ip netns pids "$ns"); do kill -KILL "$p" 2>/dev/null; done
-    sleep 0.2; ip netns del "$ns"
-  done
-  for m in $(awk -v d="$W/" 'index($2, d) == 1 {print $2}' /proc/self/mounts | sort -r); do umount -l "$m"; done
-  rmdir /sys/fs/cgroup/*/shoalnetbench/*/ /sys/fs/cgroup/*/shoalnetbench /sys/fs/cgroup/*/shoalnetbench-ref/*/ /sys/fs/cgroup/*/shoalnetbench-ref 2>/dev/null
-  rm -rf "$W"
-}
+CGROUPS="shoalnetbench shoalnetbench-ref"
+. "$HERE/bench/lib.sh"
+cleanup() { bench_cleanup $NS_C $NS_S $NS_D; }
 trap cleanup EXIT
 
 bash "$HERE/scripts/setup.sh" >/dev/null

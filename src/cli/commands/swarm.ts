@@ -11,7 +11,9 @@ async function printJoinCommand(ctx: Ctx, nodeId: string, worker: boolean, manag
   if (manager) ctx.out(`To add a manager to this swarm, run the following command:\n\n    ${ctx.bin} swarm join --token ${swarm.JoinTokens.Manager} ${addr}\n\n`);
 }
 
-function printUnlockCommand(ctx: Ctx, key: string): void {
+/** Asks the daemon for the unlock key and prints docker's instructions around it. */
+async function printUnlockCommand(ctx: Ctx): Promise<void> {
+  const key: string = (await ctx.client().get('/swarm/unlockkey')).UnlockKey;
   if (!key) return;
   ctx.out(`To unlock a swarm manager after it restarts, run the \`${ctx.bin} swarm unlock\`\ncommand and provide the following key:\n\n    ${key}\n\n` +
     'Please remember to store this key in a password manager, since without it you\nwill not be able to restart the manager.\n');
@@ -69,10 +71,7 @@ export const swarmInitCmd: CmdDef = {
     ctx.out(`Swarm initialized: current node (${nodeId}) is now a manager.\n\n`);
     await printJoinCommand(ctx, nodeId, true, false);
     ctx.out(`To add a manager to this swarm, run '${ctx.bin} swarm join-token manager' and follow the instructions.\n\n`);
-    if (o.autolock) {
-      const k = await ctx.client().get('/swarm/unlockkey');
-      printUnlockCommand(ctx, k.UnlockKey);
-    }
+    if (o.autolock) await printUnlockCommand(ctx);
     return 0;
   },
 };
@@ -159,10 +158,7 @@ export const swarmUpdateCmd: CmdDef = {
     for (const [k, v] of Object.entries(patch)) spec[k] = { ...(spec[k] ?? {}), ...(v as object) };
     await ctx.client().call('POST', '/swarm/update', { query: { version: String(sw.Version.Index) }, body: spec });
     ctx.out('Swarm updated.\n');
-    if (o._changed.has('autolock') && o.autolock) {
-      const k = await ctx.client().get('/swarm/unlockkey');
-      printUnlockCommand(ctx, k.UnlockKey);
-    }
+    if (o._changed.has('autolock') && o.autolock) await printUnlockCommand(ctx);
     return 0;
   },
 };
@@ -201,7 +197,7 @@ export const swarmUnlockKeyCmd: CmdDef = {
     const k = await ctx.client().get('/swarm/unlockkey');
     if (!k.UnlockKey) throw new Error('no unlock key is set');
     if (o.quiet) { ctx.out(`${k.UnlockKey}\n`); return 0; }
-    printUnlockCommand(ctx, k.UnlockKey);
+    await printUnlockCommand(ctx);
     return 0;
   },
 };
