@@ -7,7 +7,6 @@ import { registerImageRoutes } from '../api/routes/images.js';
 import { registerSystemRoutes, VERSION } from '../api/routes/system.js';
 import { registerSwarmRoutes } from '../api/routes/swarm.js';
 import { Swarm } from '../swarm/swarm.js';
-import { SwarmBackendImpl } from '../swarm/backend-impl.js';
 import { registerVolumeRoutes } from '../api/routes/volumes.js';
 import { volumeUsers } from '../engine/containers/mounts.js';
 import { VolumeStore } from '../engine/volumes/volume-store.js';
@@ -60,7 +59,7 @@ export async function main(argv: string[]): Promise<void> {
   const execs = new ExecManager(mgr);
 
   const router = new Router();
-  const swarm = new Swarm({ dataRoot: cfg.dataRoot, log, engineVersion: VERSION, backend: new SwarmBackendImpl(log, cfg.execRoot) });
+  const swarm = new Swarm({ dataRoot: cfg.dataRoot, log, engineVersion: VERSION, loadBackend: async () => new (await import('../swarm/backend-impl.js')).SwarmBackendImpl(log, cfg.execRoot) });
   registerSwarmRoutes(router, swarm);
   registerSystemRoutes(router, { mgr, events, dataRoot: cfg.dataRoot, execRoot: cfg.execRoot, startedAt: new Date(), name: '', engineId: await engineId(cfg.dataRoot), debug: cfg.debug, volumes, swarmInfo: () => swarm.info() });
   registerImageRoutes(router, { images, usedBy: (id) => mgr.usedBy(id), containerCount: (id) => mgr.usedBy(id).length });

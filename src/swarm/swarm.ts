@@ -20,7 +20,13 @@ const ALREADY = 'This node is already part of a swarm. Use "docker swarm leave" 
 const ETCD_CLIENT_PORT = 2379;
 const ETCD_PEER_PORT = 2380;
 
-export interface SwarmOptions { dataRoot: string; log: Logger; engineVersion: string; backend: SwarmBackend }
+export interface SwarmOptions {
+  dataRoot: string;
+  log: Logger;
+  engineVersion: string;
+  /** loaded on first use: the CA and etcd libraries weigh ~20 MiB a daemon outside a swarm does not need */
+  loadBackend: () => Promise<SwarmBackend>;
+}
 
 export class Swarm {
   private dir: SwarmDir;
@@ -42,6 +48,13 @@ export class Swarm {
     this.dir = new SwarmDir(o.dataRoot);
   }
 
+  private backend?: SwarmBackend;
+  private get b(): SwarmBackend {
+    if (!this.backend) throw new ServerError('swarm backend not loaded');
+    return this.backend;
+  }
+  private async load(): Promise<void> { this.backend ??= await this.o.loadBackend(); }
+
   // ---------- lifecycle ----------
 
   /** At daemon start: a node that was in a swarm comes back into it by itself. */
@@ -49,9 +62,10 @@ export class Swarm {
     this.state = await this.dir.load();
     if (!this.state) return;
     this.localState = 'pending';
+    await this.load();
     try {
       this.certs = await this.dir.readCerts();
-      if (this.o.backend.isEncryptedKey(this.certs.keyPem)) {
+      if (this.b.isEncryptedKey(this.certs.keyPem)) {
         // autolock: nothing starts until `swarm unlock` gives the key
         this.localState = 'locked';
         return;
@@ -67,6 +81,7 @@ export class Swarm {
 
   async shutdown(): Promise<void> {
     clearTimeout(this.heartbeatTimer);
+    if (!this.backend) return;
     await this.stopManager();
   }
 
@@ -77,7 +92,7 @@ export class Swarm {
     if (this.localState !== 'locked') throw new Unavailable('swarm is not locked');
     const key = String(body?.UnlockKey ?? '');
     let plain: string;
-    try { plain = this.o.backend.decryptKey(this.certs!.keyPem, key); } catch (e) {
+    try { plain = this.b.decryptKey(this.certs!.keyPem, key); } catch (e) {
       throw new ApiError((e as { statusCode?: number }).statusCode ?? 400, (e as Error).message);
     }
     this.certs = { ...this.certs!, keyPem: plain };
@@ -104,7 +119,7 @@ export class Swarm {
     if (!c) return;
     const want = c.Spec.EncryptionConfig?.AutoLockManagers && c.UnlockKey ? c.UnlockKey : '';
     if (want === (this.kek ?? '')) return;
-    await this.dir.saveKey(want ? this.o.backend.encryptKey(this.certs.keyPem, want) : this.certs.keyPem);
+    await this.dir.saveKey(want ? this.b.encryptKey(this.certs.keyPem, want) : this.certs.keyPem);
     this.kek = want;
   }
 
@@ -124,12 +139,12 @@ export class Swarm {
   private async startManager(opts: { forceNewCluster?: boolean } = {}): Promise<void> {
     const s = this.state!;
     const ip = s.advertiseAddr.split(':')[0];
-    await this.o.backend.startEtcd({
+    await this.b.startEtcd({
       forceNewCluster: opts.forceNewCluster,
       name: s.nodeId, dataDir: this.dir.etcdDir, ip, clientPort: ETCD_CLIENT_PORT, peerPort: ETCD_PEER_PORT,
-      caFile: this.dir.caFile, certFile: this.dir.certFile, keyFile: await this.o.backend.runtimeKeyFile(this.certs!.keyPem),
+      caFile: this.dir.caFile, certFile: this.dir.certFile, keyFile: await this.b.runtimeKeyFile(this.certs!.keyPem),
     });
-    this.store = await this.o.backend.openStore({ endpoints: [`https://${ip}:${ETCD_CLIENT_PORT}`], ...this.certs! });
+    this.store = await this.b.openStore({ endpoints: [`https://${ip}:${ETCD_CLIENT_PORT}`], ...this.certs! });
     await this.startControl();
     this.stopElection = await this.store.campaign(s.nodeId, () => this.becomeLeader(), () => this.becomeFollower(), (id) => { this.leaderId = id; });
   }
@@ -147,7 +162,7 @@ export class Swarm {
     this.leaderId = '';
     await control?.close().catch(() => undefined);
     await store?.close().catch(() => undefined);
-    await this.o.backend.stopEtcd().catch(() => undefined);
+    await this.b.stopEtcd().catch(() => undefined);
   }
 
   /**
@@ -156,13 +171,13 @@ export class Swarm {
    */
   private async changeRole(role: 'manager' | 'worker', via: string): Promise<void> {
     const s = this.state!;
-    const key = await this.o.backend.publicKeyOf(this.certs!.keyPem);
+    const key = await this.b.publicKeyOf(this.certs!.keyPem);
     const res = await controlCall<any>(via, '/renew', { publicKeyPem: key, addr: s.advertiseAddr }, this.certs!, 30_000);
     if (res.role !== role) return;
     this.certs = { ...this.certs!, certPem: res.certPem };
     await this.dir.saveCerts(this.certs.caPem, this.certs.certPem);
     if (role === 'manager') {
-      await this.o.backend.prepareEtcdJoin(this.dir.etcdDir, res.etcd.initialCluster);
+      await this.b.prepareEtcdJoin(this.dir.etcdDir, res.etcd.initialCluster);
       s.role = 'manager';
       await this.dir.save(s);
       await this.startManager();
@@ -170,7 +185,7 @@ export class Swarm {
       await controlCall(via, '/manager-ready', {}, this.certs, 10_000);
     } else {
       await this.stopManager();
-      await this.o.backend.removeEtcdData(this.dir.etcdDir);
+      await this.b.removeEtcdData(this.dir.etcdDir);
       s.role = 'worker';
       await this.dir.save(s);
     }
@@ -201,6 +216,7 @@ export class Swarm {
   // ---------- init / join / leave ----------
 
   async init(body: any): Promise<string> {
+    await this.load();
     if (this.state) {
       if (body?.ForceNewCluster && this.isManager && this.localState !== 'locked') return this.forceNewCluster();
       throw new Unavailable(ALREADY);
@@ -209,8 +225,8 @@ export class Swarm {
     const adv = resolveAdvertiseAddr(String(body?.AdvertiseAddr ?? ''), listen);
     const nodeId = newSwarmId();
     const clusterId = newSwarmId();
-    const ca = await this.o.backend.createRootCA();
-    const node = await this.o.backend.issueNodeCert(ca, { nodeId, role: 'manager', clusterId, ips: [adv.ip], validityMs: defaultClusterSpec(body?.Spec).CAConfig.NodeCertExpiry / 1e6 });
+    const ca = await this.b.createRootCA();
+    const node = await this.b.issueNodeCert(ca, { nodeId, role: 'manager', clusterId, ips: [adv.ip], validityMs: defaultClusterSpec(body?.Spec).CAConfig.NodeCertExpiry / 1e6 });
     this.state = { nodeId, clusterId, role: 'manager', advertiseAddr: `${adv.ip}:${adv.port}`, listenAddr: listen, managers: [{ nodeId, addr: `${adv.ip}:${adv.port}` }] };
     this.certs = { caPem: ca.certPem, certPem: node.certPem, keyPem: node.keyPem };
     try {
@@ -221,11 +237,11 @@ export class Swarm {
       const now = new Date().toISOString();
       const cluster: ClusterObject = {
         ID: clusterId, Version: { Index: 0 }, CreatedAt: now, UpdatedAt: now, Spec: spec,
-        TLSInfo: this.o.backend.tlsInfo(ca.certPem), RootRotationInProgress: false,
+        TLSInfo: this.b.tlsInfo(ca.certPem), RootRotationInProgress: false,
         DefaultAddrPool: body?.DefaultAddrPool?.length ? body.DefaultAddrPool : ['10.0.0.0/8'], SubnetSize: body?.SubnetSize || 24,
         DataPathPort: body?.DataPathPort || 4789,
-        JoinTokens: { Worker: this.o.backend.joinToken(ca.certPem), Manager: this.o.backend.joinToken(ca.certPem) },
-        UnlockKey: spec.EncryptionConfig.AutoLockManagers ? this.o.backend.unlockKey() : undefined,
+        JoinTokens: { Worker: this.b.joinToken(ca.certPem), Manager: this.b.joinToken(ca.certPem) },
+        UnlockKey: spec.EncryptionConfig.AutoLockManagers ? this.b.unlockKey() : undefined,
       };
       await this.store!.put(KEY.cluster, cluster);
       await this.store!.put(KEY.ca, { certPem: ca.certPem, keyPem: ca.keyPem });
@@ -261,11 +277,12 @@ export class Swarm {
 
   async join(body: any): Promise<void> {
     if (this.state) throw new Unavailable(ALREADY);
+    await this.load();
     const token = String(body?.JoinToken ?? '');
     const remotes: string[] = body?.RemoteAddrs ?? [];
     if (!remotes.length) throw new BadRequest('at least 1 RemoteAddr is required to join');
     let parsed;
-    try { parsed = this.o.backend.parseJoinToken(token); } catch (e) { throw new BadRequest((e as Error).message); }
+    try { parsed = this.b.parseJoinToken(token); } catch (e) { throw new BadRequest((e as Error).message); }
     void parsed;
     const remote = remotes[0].includes(':') ? remotes[0] : `${remotes[0]}:2377`;
     const listen = String(body?.ListenAddr || '0.0.0.0:2377');
@@ -274,11 +291,11 @@ export class Swarm {
     try {
       // Trust on first use is not enough: the CA must be the one the token names.
       const caPem = await fetchPeerCertificatePem(remote);
-      if (!this.o.backend.tokenMatchesCA(token, caPem)) throw new BadRequest(`remote CA does not match fingerprint. Expected: ${this.o.backend.tokenDigest(token)}`);
-      const key = await this.o.backend.generateNodeKey();
+      if (!this.b.tokenMatchesCA(token, caPem)) throw new BadRequest(`remote CA does not match fingerprint. Expected: ${this.b.tokenDigest(token)}`);
+      const key = await this.b.generateNodeKey();
       const res = await controlCall<any>(remote, '/join', {
         token, publicKeyPem: key.publicKeyPem, addr: `${adv.ip}:${adv.port}`, availability: body?.Availability || 'active',
-        description: describeThisNode(this.o.engineVersion, this.o.backend.tlsInfo(caPem), osHostname()),
+        description: describeThisNode(this.o.engineVersion, this.b.tlsInfo(caPem), osHostname()),
       }, { caPem }, 15_000).catch((e) => {
         if (e instanceof HttpError && e.status < 500) throw new BadRequest(e.message);
         throw e;
@@ -287,7 +304,7 @@ export class Swarm {
       this.certs = { caPem: res.caPem, certPem: res.certPem, keyPem: key.keyPem };
       await this.dir.saveCerts(res.caPem, res.certPem, key.keyPem);
       if (res.role === 'manager') {
-        await this.o.backend.prepareEtcdJoin(this.dir.etcdDir, res.etcd.initialCluster);
+        await this.b.prepareEtcdJoin(this.dir.etcdDir, res.etcd.initialCluster);
       }
       await this.dir.save(this.state);
       await this.startRole();
@@ -338,7 +355,7 @@ export class Swarm {
     const ip = addr.split(':')[0];
     const nodeId = newSwarmId();
     const ca = await store.get<{ certPem: string; keyPem: string }>(KEY.ca);
-    const cert = await this.o.backend.issueNodeCert(ca!, { nodeId, role, clusterId: cluster.ID, ips: [ip], publicKeyPem: String(body?.publicKeyPem ?? ''), validityMs: cluster.Spec.CAConfig?.NodeCertExpiry / 1e6 });
+    const cert = await this.b.issueNodeCert(ca!, { nodeId, role, clusterId: cluster.ID, ips: [ip], publicKeyPem: String(body?.publicKeyPem ?? ''), validityMs: cluster.Spec.CAConfig?.NodeCertExpiry / 1e6 });
     let etcd: { initialCluster: string } | undefined;
     if (role === 'manager') {
       await store.grantManager(nodeId);
@@ -373,7 +390,7 @@ export class Swarm {
     const addr = String(body?.addr ?? '');
     const ip = addr.split(':')[0];
     const role = node.Spec.Role;
-    const cert = await this.o.backend.issueNodeCert(ca!, { nodeId, role, clusterId: cluster.ID, ips: [ip], publicKeyPem: String(body?.publicKeyPem ?? ''), validityMs: cluster.Spec.CAConfig?.NodeCertExpiry / 1e6 });
+    const cert = await this.b.issueNodeCert(ca!, { nodeId, role, clusterId: cluster.ID, ips: [ip], publicKeyPem: String(body?.publicKeyPem ?? ''), validityMs: cluster.Spec.CAConfig?.NodeCertExpiry / 1e6 });
     let etcd: { initialCluster: string } | undefined;
     if (role === 'manager') {
       await store.grantManager(nodeId);
@@ -467,10 +484,10 @@ export class Swarm {
     const store = this.requireManager();
     await store.update<ClusterObject>(KEY.cluster, (c) => {
       const next: ClusterObject = { ...c, Spec: { ...defaultClusterSpec(spec), ...spec, Name: c.Spec.Name }, UpdatedAt: new Date().toISOString(), JoinTokens: { ...c.JoinTokens } };
-      if (flags.rotateWorkerToken) next.JoinTokens.Worker = this.o.backend.joinToken(this.certs!.caPem);
-      if (flags.rotateManagerToken) next.JoinTokens.Manager = this.o.backend.joinToken(this.certs!.caPem);
+      if (flags.rotateWorkerToken) next.JoinTokens.Worker = this.b.joinToken(this.certs!.caPem);
+      if (flags.rotateManagerToken) next.JoinTokens.Manager = this.b.joinToken(this.certs!.caPem);
       const auto = !!next.Spec.EncryptionConfig?.AutoLockManagers;
-      if (auto && (!c.UnlockKey || flags.rotateManagerUnlockKey)) next.UnlockKey = this.o.backend.unlockKey();
+      if (auto && (!c.UnlockKey || flags.rotateManagerUnlockKey)) next.UnlockKey = this.b.unlockKey();
       if (!auto) next.UnlockKey = undefined;
       return next;
     }, version);

@@ -458,7 +458,8 @@ export class NetworkManager {
       for (const w of wanted) ports[w.key] ??= null;
     }
     c.NetworkSettings.Ports = ports;
-    await this.syncFirewall();
+    // The ruleset only changes when ports are published: no nft run for the others.
+    if (wanted.length) await this.syncFirewall();
   }
 
   /** The endpoint published ports lead to: the container's first bridge endpoint. */
@@ -473,6 +474,7 @@ export class NetworkManager {
 
   /** At exit: addresses and ports go back; the namespace (and its interfaces) is removed by the caller. */
   async releaseAll(c: ContainerRecord): Promise<void> {
+    const hadPorts = Object.values(c.NetworkSettings?.Ports ?? {}).some((l) => (l as unknown[] | null)?.length);
     for (const [key, list] of Object.entries(c.NetworkSettings?.Ports ?? {})) {
       const proto = key.split('/')[1];
       for (const b of (list as { HostIp: string; HostPort: string }[] | null) ?? []) this.ports.release(proto, b.HostIp, Number(b.HostPort));
@@ -487,7 +489,7 @@ export class NetworkManager {
       void netId;
     }
     c.shoal.endpoints = {};
-    await this.syncFirewall();
+    if (hadPorts) await this.syncFirewall();
   }
 
   /** `network connect`: adds the endpoint; a running container gets its interface now. */
