@@ -128,6 +128,35 @@ describe('networks', () => {
     assert.notEqual((await h1.exec(['ip', 'link', 'show', 'shoaltest0'])).code, 0);
   });
 
+  it('publishes a host port range and resolves --link aliases on a user-defined network', async () => {
+    await sh(['run', '-d', '--name', 'ranged-web', '--network', 'appnet', '-p', '9000-9005:80', 'busybox', 'sh', '-c',
+      'mkdir -p /www && echo hello-range > /www/index.html && exec httpd -f -p 80 -h /www']);
+    assert.equal(await sh(['port', 'ranged-web', '80']), '0.0.0.0:9000');
+    assert.equal(await fetchText(h2, `http://${h1.addr}:9000/`), 'hello-range\n');
+    const linked = await sh(['run', '--rm', '--network', 'appnet', '--link', 'ranged-web:backend', 'busybox', 'sh', '-c',
+      'timeout 5 wget -qO- http://backend/']);
+    assert.equal(linked, 'hello-range');
+    // the alias is the linking container's alone
+    const other = await h1.shoal(['run', '--rm', '--network', 'appnet', 'busybox', 'sh', '-c', 'timeout 5 wget -qO- http://backend/']);
+    assert.notEqual(other.code, 0);
+    await sh(['rm', '-f', 'ranged-web']);
+  });
+
+  it('--bip and --default-address-pool shape the default bridge and new networks', async () => {
+    await h2.startDaemon(['--bip', '10.55.0.1/24', '--default-address-pool', 'base=10.66.0.0/16,size=24']);
+    try {
+      await importBusybox(h2);
+      const run = await h2.shoal(['run', '--rm', 'busybox', 'ip', '-o', '-4', 'addr', 'show', 'eth0']);
+      assert.match(run.stdout, /inet 10\.55\.0\.\d+\/24/, run.stderr);
+      assert.match(await h2.execOk(['ip', '-o', '-4', 'addr', 'show', 'shoal0']), /inet 10\.55\.0\.1\/24/);
+      await h2.shoal(['network', 'create', 'pooled']);
+      const sub = await h2.shoal(['network', 'inspect', '-f', '{{(index .IPAM.Config 0).Subnet}}', 'pooled']);
+      assert.equal(sub.stdout.trim(), '10.66.0.0/24');
+    } finally {
+      await h2.stopDaemon();
+    }
+  });
+
   it('forwards other names to the upstream resolver', async () => {
     const out = await sh(['run', '--rm', '--network', 'appnet', 'busybox', 'nslookup', 'external.test']);
     assert.match(out, new RegExp(EXTERNAL_ADDR.replace(/\./g, '\\.')));
