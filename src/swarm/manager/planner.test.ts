@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { matchConstraint, plan, type PlanNode, type PlanService, type PlanTask } from './planner.js';
+
+const node = (id: string, extra: Partial<PlanNode['Spec']> = {}, state = 'ready'): PlanNode =>
+  ({ ID: id, Spec: { Availability: 'active', Role: 'worker', Labels: {}, ...extra }, Status: { State: state }, Description: { Hostname: `host-${id}` } });
+const svc = (id: string, replicas?: number, extra: any = {}): PlanService =>
+  ({ ID: id, Spec: { Name: id, Mode: replicas === undefined ? { Global: {} } : { Replicated: { Replicas: replicas } }, TaskTemplate: { ContainerSpec: { Image: 'busybox' }, ...extra } } });
+let n = 0;
+const opts = (now = Date.now()) => ({ now, newId: () => `t${++n}` });
+const applied = (p: ReturnType<typeof plan>, tasks: PlanTask[] = []) => [...tasks, ...p.create];
+
+test('10 replicas spread 4/3/3 over 3 nodes', () => {
+  const p = plan([svc('s', 10)], [], [node('a'), node('b'), node('c')], opts());
+  assert.equal(p.create.length, 10);
+  const per = new Map<string, number>();
+  for (const t of p.create) per.set(t.NodeID!, (per.get(t.NodeID!) ?? 0) + 1);
+  assert.deepEqual([...per.values()].sort(), [3, 3, 4]);
+  assert.deepEqual(p.create.map((t) => t.Slot).sort((x, y) => x! - y!), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+});
+
+test('a converged service needs no writes; scale-down shuts the highest slots', () => {
+  const nodes = [node('a'), node('b')];
+  const tasks = applied(plan([svc('s', 3)], [], nodes, opts())).map((t) => ({ ...t, Status: { ...t.Status, State: 'running' } }));
+  const again = plan([svc('s', 3)], tasks, nodes, opts());
+  assert.deepEqual([again.create.length, again.update.length, again.remove.length], [0, 0, 0]);
+  const down = plan([svc('s', 1)], tasks, nodes, opts());
+  assert.deepEqual(down.update.map((u) => [tasks.find((t) => t.ID === u.id)!.Slot, u.patch.DesiredState]).sort(), [[2, 'shutdown'], [3, 'shutdown']]);
+});
+
+test('tasks of a down or drained node are replaced on the others', () => {
+  const nodes = [node('a'), node('b')];
+  const tasks = applied(plan([svc('s', 2)], [], nodes, opts())).map((t) => ({ ...t, Status: { ...t.Status, State: 'running' } }));
+  const onA = tasks.find((t) => t.NodeID === 'a')!;
+  const p = plan([svc('s', 2)], tasks, [node('a', {}, 'down'), node('b')], opts());
+  assert.deepEqual(p.update.map((u) => [u.id, u.patch.DesiredState]), [[onA.ID, 'shutdown']]);
+  assert.equal(p.create.length, 1);
+  assert.equal(p.create[0].NodeID, 'b');
+  assert.equal(p.create[0].Slot, onA.Slot);
+  const drained = plan([svc('s', 2)], tasks, [node('a', { Availability: 'drain' }), node('b')], opts());
+  assert.equal(drained.create[0].NodeID, 'b');
+});
+
+test('failed tasks restart after the delay, up to max attempts; condition none never', () => {
+  const nodes = [node('a')];
+  const now = Date.now();
+  const failed: PlanTask = { ID: 'f1', ServiceID: 's', Slot: 1, NodeID: 'a', DesiredState: 'running', Spec: {}, CreatedAt: '', Status: { State: 'failed', Timestamp: new Date(now - 1000).toISOString() } };
+  assert.equal(plan([svc('s', 1)], [{ ...failed }], nodes, opts(now)).create.length, 0, 'within the 5 s delay');
+  assert.equal(plan([svc('s', 1)], [{ ...failed }], nodes, opts(now + 5000)).create.length, 1);
+  assert.equal(plan([svc('s', 1, { RestartPolicy: { Condition: 'none' } })], [{ ...failed }], nodes, opts(now + 9000)).create.length, 0);
+  assert.equal(plan([svc('s', 1, { RestartPolicy: { MaxAttempts: 1 } })], [{ ...failed }], nodes, opts(now + 9000)).create.length, 0);
+});
+
+test('global services run one task per eligible node; constraints say why nothing fits', () => {
+  const p = plan([svc('g')], [], [node('a'), node('b', { Availability: 'pause' }), node('c')], opts());
+  assert.deepEqual(p.create.map((t) => t.NodeID).sort(), ['a', 'c']);
+  const none = plan([svc('s', 1, { Placement: { Constraints: ['node.labels.zone==moon'] } })], [], [node('a'), node('b')], opts());
+  assert.equal(none.create[0].Status.State, 'pending');
+  assert.match(none.create[0].Status.Err!, /no suitable node \(scheduling constraints not satisfied on 2 nodes\)/);
+  assert.ok(matchConstraint('node.hostname==host-a', node('a')));
+  assert.ok(matchConstraint('node.role!=manager', node('a')));
+});
+
+test('tasks of a removed service are shut down, then deleted', () => {
+  const t: PlanTask = { ID: 'x', ServiceID: 'gone', Slot: 1, NodeID: 'a', DesiredState: 'running', Spec: {}, CreatedAt: '', Status: { State: 'running', Timestamp: new Date().toISOString() } };
+  assert.deepEqual(plan([], [t], [node('a')], opts()).update.map((u) => u.patch.DesiredState), ['remove']);
+  assert.deepEqual(plan([], [{ ...t, Status: { ...t.Status, State: 'shutdown' } }], [node('a')], opts()).remove, ['x']);
+});

@@ -1,0 +1,181 @@
+// The orchestrators and the scheduler as one pure function: a snapshot of services, tasks and
+// nodes in, a plan of task writes out (SwarmKit's model: tasks are one-shot, slots keep their
+// number, desired state is the manager's, observed state the agent's). No I/O here.
+
+export const TASK_STATES = ['new', 'pending', 'assigned', 'accepted', 'preparing', 'ready', 'starting', 'running', 'complete', 'shutdown', 'failed', 'rejected', 'remove', 'orphaned'] as const;
+export type TaskState = typeof TASK_STATES[number];
+export const stateRank = (s: string): number => TASK_STATES.indexOf(s as TaskState);
+export const TERMINAL: ReadonlySet<string> = new Set(['complete', 'shutdown', 'failed', 'rejected', 'orphaned']);
+
+export interface PlanNode { ID: string; Spec: { Availability: string; Role: string; Labels: Record<string, string> }; Status: { State: string }; Description?: any }
+export interface PlanService { ID: string; Spec: any; deleted?: boolean }
+export interface PlanTask {
+  ID: string;
+  ServiceID: string;
+  Slot?: number;
+  NodeID?: string;
+  DesiredState: string;
+  Status: { State: string; Message?: string; Err?: string; Timestamp: string };
+  Spec: any;
+  CreatedAt: string;
+  Version?: { Index: number };
+  ServiceAnnotations?: { Name: string };
+}
+
+export interface Plan {
+  create: PlanTask[];
+  /** desired-state changes, node assignments, status messages */
+  update: { id: string; patch: Partial<PlanTask> }[];
+  remove: string[];
+}
+
+const RESTART_DELAY_NS = 5e9;
+const HISTORY_LIMIT = 5;
+
+function replicas(s: PlanService): number | undefined {
+  return s.Spec.Mode?.Global ? undefined : Number(s.Spec.Mode?.Replicated?.Replicas ?? 1);
+}
+
+/** A task that holds its slot: wanted running and not finished. */
+function runnable(t: PlanTask): boolean {
+  return stateRank(t.DesiredState) <= stateRank('running') && !TERMINAL.has(t.Status.State);
+}
+
+export interface PlanOptions { now: number; newId: () => string; historyLimit?: number }
+
+export function plan(services: PlanService[], tasks: PlanTask[], nodes: PlanNode[], o: PlanOptions): Plan {
+  const out: Plan = { create: [], update: [], remove: [] };
+  const nodeById = new Map(nodes.map((n) => [n.ID, n]));
+  const ready = (id?: string) => !!id && nodeById.get(id)?.Status.State === 'ready';
+  const eligible = nodes.filter((n) => n.Status.State === 'ready' && n.Spec.Availability === 'active');
+  const live = new Map(services.filter((s) => !s.deleted).map((s) => [s.ID, s]));
+  // running-task counts per node (total and per service), for spreading
+  const load = new Map<string, number>();
+  const svcLoad = new Map<string, number>();
+  const countOn = (t: PlanTask) => {
+    if (!t.NodeID || !runnable(t)) return;
+    load.set(t.NodeID, (load.get(t.NodeID) ?? 0) + 1);
+    svcLoad.set(`${t.ServiceID}/${t.NodeID}`, (svcLoad.get(`${t.ServiceID}/${t.NodeID}`) ?? 0) + 1);
+  };
+  tasks.forEach(countOn);
+
+  const shut = (t: PlanTask, desired: string, message?: string) => {
+    if (stateRank(t.DesiredState) >= stateRank(desired)) return;
+    out.update.push({ id: t.ID, patch: { DesiredState: desired, ...(message ? { Status: { ...t.Status, Message: message } } : {}) } });
+    t.DesiredState = desired;
+  };
+
+  for (const t of tasks) {
+    const svc = live.get(t.ServiceID);
+    if (!svc) {
+      // service removed: shut down, delete once finished (or its node is gone)
+      if (TERMINAL.has(t.Status.State) || !t.NodeID || !ready(t.NodeID)) out.remove.push(t.ID);
+      else shut(t, 'remove');
+      continue;
+    }
+    // a task on a node that is down or drained cannot run there any more: its slot is refilled
+    if (runnable(t) && t.NodeID && (!ready(t.NodeID) || nodeById.get(t.NodeID)?.Spec.Availability === 'drain')) shut(t, 'shutdown');
+    // a finished task that was meant to run: the slot gets a replacement (restart policy below)
+    if (TERMINAL.has(t.Status.State) && stateRank(t.DesiredState) <= stateRank('running')) shut(t, 'shutdown');
+  }
+
+  const schedule = (t: PlanTask, svc: PlanService) => {
+    const constraints: string[] = svc.Spec.TaskTemplate?.Placement?.Constraints ?? [];
+    const candidates = eligible.filter((n) => constraints.every((c) => matchConstraint(c, n)));
+    if (!candidates.length) {
+      const why = eligible.length ? `scheduling constraints not satisfied on ${nodes.length} node${nodes.length === 1 ? '' : 's'}` : `${nodes.length} node${nodes.length === 1 ? '' : 's'} not available for new tasks`;
+      t.Status = { ...t.Status, State: 'pending', Message: 'pending task scheduling', Err: `no suitable node (${why})` };
+      return;
+    }
+    candidates.sort((a, b) => (svcLoad.get(`${svc.ID}/${a.ID}`) ?? 0) - (svcLoad.get(`${svc.ID}/${b.ID}`) ?? 0) || (load.get(a.ID) ?? 0) - (load.get(b.ID) ?? 0) || a.ID.localeCompare(b.ID));
+    t.NodeID = candidates[0].ID;
+    t.Status = { State: 'assigned', Message: 'scheduler assigned task to node', Timestamp: new Date(o.now).toISOString() };
+    countOn(t);
+  };
+
+  const newTask = (svc: PlanService, slot: number | undefined, nodeId?: string): PlanTask => ({
+    ID: o.newId(), ServiceID: svc.ID, Slot: slot, NodeID: nodeId, DesiredState: 'running', Spec: svc.Spec.TaskTemplate ?? {},
+    Status: { State: 'new', Message: 'created', Timestamp: new Date(o.now).toISOString() }, CreatedAt: new Date(o.now).toISOString(),
+    ServiceAnnotations: { Name: svc.Spec.Name },
+  });
+
+  for (const svc of live.values()) {
+    const mine = tasks.filter((t) => t.ServiceID === svc.ID);
+    const restart = svc.Spec.TaskTemplate?.RestartPolicy ?? {};
+    const delayMs = (restart.Delay ?? RESTART_DELAY_NS) / 1e6;
+    const n = replicas(svc);
+    if (n !== undefined) {
+      const bySlot = new Map<number, PlanTask[]>();
+      for (const t of mine) if (t.Slot) bySlot.set(t.Slot, [...(bySlot.get(t.Slot) ?? []), t]);
+      for (let slot = 1; slot <= n; slot++) {
+        const hist = bySlot.get(slot) ?? [];
+        if (hist.some(runnable)) continue;
+        const last = hist.sort((a, b) => Date.parse(b.Status.Timestamp) - Date.parse(a.Status.Timestamp))[0];
+        if (last && !mayRestart(restart, last, hist, o.now, delayMs)) continue;
+        const t = newTask(svc, slot);
+        schedule(t, svc);
+        out.create.push(t);
+      }
+      // scale down: highest slots first
+      for (const [slot, hist] of bySlot) if (slot > n) for (const t of hist) if (runnable(t)) shut(t, 'shutdown');
+    } else {
+      const constraints: string[] = svc.Spec.TaskTemplate?.Placement?.Constraints ?? [];
+      for (const node of eligible) {
+        if (!constraints.every((c) => matchConstraint(c, node))) continue;
+        const hist = mine.filter((t) => t.NodeID === node.ID);
+        if (hist.some(runnable)) continue;
+        const last = hist.sort((a, b) => Date.parse(b.Status.Timestamp) - Date.parse(a.Status.Timestamp))[0];
+        if (last && !mayRestart(restart, last, hist, o.now, delayMs)) continue;
+        const t = newTask(svc, undefined, node.ID);
+        t.Status = { State: 'assigned', Message: 'scheduler assigned task to node', Timestamp: new Date(o.now).toISOString() };
+        out.create.push(t);
+      }
+    }
+    // pending tasks from earlier rounds get another chance
+    for (const t of mine) {
+      if (t.Status.State !== 'pending' || t.NodeID || !runnable(t)) continue;
+      const before = t.Status.State;
+      schedule(t, svc);
+      if (t.NodeID || before !== t.Status.State) out.update.push({ id: t.ID, patch: { NodeID: t.NodeID, Status: t.Status } });
+    }
+    // history: keep the newest few finished tasks per slot (or node)
+    const groups = new Map<string, PlanTask[]>();
+    for (const t of mine) {
+      if (runnable(t) || !TERMINAL.has(t.Status.State)) continue;
+      const k = String(t.Slot ?? t.NodeID);
+      groups.set(k, [...(groups.get(k) ?? []), t]);
+    }
+    for (const g of groups.values()) {
+      g.sort((a, b) => Date.parse(b.Status.Timestamp) - Date.parse(a.Status.Timestamp));
+      for (const t of g.slice(o.historyLimit ?? HISTORY_LIMIT)) out.remove.push(t.ID);
+    }
+  }
+  return out;
+}
+
+function mayRestart(policy: any, last: PlanTask, hist: PlanTask[], now: number, delayMs: number): boolean {
+  const cond = policy.Condition ?? 'any';
+  // shut down by the orchestrator (node down, drain, scale-down then up): refill at once
+  if (!['failed', 'rejected', 'complete'].includes(last.Status.State)) return true;
+  if (cond === 'none') return false;
+  if (cond === 'on-failure' && last.Status.State === 'complete') return false;
+  if (policy.MaxAttempts && hist.filter((t) => t.Status.State === 'failed' || t.Status.State === 'rejected').length >= policy.MaxAttempts) return false;
+  return now - Date.parse(last.Status.Timestamp) >= delayMs;
+}
+
+/** `node.hostname==x`, `node.role!=manager`, `node.labels.zone==a`... (== and != only). */
+export function matchConstraint(c: string, n: PlanNode): boolean {
+  const m = /^\s*([\w.-]+)\s*(==|!=)\s*(.*?)\s*$/.exec(c);
+  if (!m) return false;
+  const [, key, op, want] = m;
+  let have: string | undefined;
+  if (key === 'node.id') have = n.ID;
+  else if (key === 'node.hostname') have = n.Description?.Hostname;
+  else if (key === 'node.role') have = n.Spec.Role;
+  else if (key === 'node.platform.os') have = n.Description?.Platform?.OS;
+  else if (key === 'node.platform.arch') have = n.Description?.Platform?.Architecture;
+  else if (key.startsWith('node.labels.')) have = n.Spec.Labels?.[key.slice('node.labels.'.length)];
+  else if (key.startsWith('engine.labels.')) have = n.Description?.Engine?.Labels?.[key.slice('engine.labels.'.length)];
+  const eq = have !== undefined && have.toLowerCase() === want.toLowerCase();
+  return op === '==' ? eq : !eq;
+}
