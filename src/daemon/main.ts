@@ -59,7 +59,20 @@ export async function main(argv: string[]): Promise<void> {
   const execs = new ExecManager(mgr);
 
   const router = new Router();
-  const swarm = new Swarm({ dataRoot: cfg.dataRoot, log, engineVersion: VERSION, loadBackend: async () => new (await import('../swarm/backend-impl.js')).SwarmBackendImpl(log, cfg.execRoot) });
+  const swarm = new Swarm({ dataRoot: cfg.dataRoot, log, engineVersion: VERSION, loadBackend: async () => new (await import('../swarm/backend-impl.js')).SwarmBackendImpl(log, cfg.execRoot),
+    // the agent runs its tasks as ordinary containers of this engine
+    taskEngine: {
+      taskContainers: () => mgr.store.all().filter((c) => c.Config.Labels?.['com.docker.swarm.task.id']).map((c) => ({
+        id: c.Id, taskId: c.Config.Labels['com.docker.swarm.task.id'], running: c.State.Running, status: c.State.Status,
+        exitCode: c.State.ExitCode, pid: c.State.Pid, error: c.State.Error,
+      })),
+      hasImage: (ref) => !!images.tryResolve(ref),
+      create: async (body, name) => (await mgr.create(body, name)).Id,
+      start: (id) => mgr.start(id),
+      stop: async (id, t) => { await mgr.stop(id, t); },
+      remove: (id) => mgr.remove(id, { force: true }),
+    },
+  });
   registerSwarmRoutes(router, swarm);
   registerSystemRoutes(router, { mgr, events, dataRoot: cfg.dataRoot, execRoot: cfg.execRoot, startedAt: new Date(), name: '', engineId: await engineId(cfg.dataRoot), debug: cfg.debug, volumes, swarmInfo: () => swarm.info() });
   registerImageRoutes(router, { images, usedBy: (id) => mgr.usedBy(id), containerCount: (id) => mgr.usedBy(id).length });

@@ -6,6 +6,8 @@ import { SwarmDir, type LocalSwarmState } from './node/local-state.js';
 import { ControlServer, controlCall, fetchPeerCertificatePem, HttpError } from './manager/control-server.js';
 import { defaultClusterSpec, describeThisNode, KEY, newNodeObject, newSwarmId, type ClusterObject, type NodeObject } from './manager/objects.js';
 import type { SwarmBackend, SwarmStore } from './backend.js';
+import { TaskExecutor, type TaskEngine, type TaskStatusReport } from './agent/executor.js';
+import * as svc from './manager/services.js';
 
 // This node's part in a swarm: init/join/leave, the manager's API (cluster and node objects in
 // etcd), the control port other nodes talk to, and the heartbeat every node sends.
@@ -26,6 +28,8 @@ export interface SwarmOptions {
   engineVersion: string;
   /** loaded on first use: the CA and etcd libraries weigh ~20 MiB a daemon outside a swarm does not need */
   loadBackend: () => Promise<SwarmBackend>;
+  /** the local engine, for running this node's tasks */
+  taskEngine?: TaskEngine;
 }
 
 export class Swarm {
@@ -40,6 +44,8 @@ export class Swarm {
   private stopElection?: () => Promise<void>;
   localState: 'inactive' | 'pending' | 'active' | 'error' | 'locked' = 'inactive';
   private changingRole = false;
+  private taskTimer?: NodeJS.Timeout;
+  private reconciling = false;
   /** the unlock key the key file is encrypted with ('' = plaintext) */
   private kek?: string;
   error = '';
@@ -81,6 +87,7 @@ export class Swarm {
 
   async shutdown(): Promise<void> {
     clearTimeout(this.heartbeatTimer);
+    clearTimeout(this.taskTimer);
     if (!this.backend) return;
     await this.stopManager();
   }
@@ -200,6 +207,7 @@ export class Swarm {
     c.route('POST /heartbeat', 'node', (_b, peer) => this.acceptHeartbeat(peer!.nodeId));
     c.route('POST /etcd/promote', 'manager', (body) => this.store!.promoteMember(String(body?.name ?? '')));
     c.route('POST /leave', 'node', (_b, peer) => this.acceptLeave(peer!.nodeId));
+    c.route('POST /assignments', 'node', (body, peer) => svc.exchangeAssignments(this.store!, peer!.nodeId, body?.reports ?? []));
     c.route('POST /renew', 'node', (body, peer) => this.acceptRenew(peer!.nodeId, body));
     c.route('POST /manager-ready', 'manager', (_b, peer) => this.acceptManagerReady(peer!.nodeId));
     c.route('POST /abandon-join', 'manager', async (_b, peer) => {
@@ -412,7 +420,34 @@ export class Swarm {
 
   // ---------- heartbeats and node health ----------
 
+  /** Every second: report task states to a manager, get this node's assignments, act on them. */
+  private startTaskLoop(): void {
+    if (!this.o.taskEngine) return;
+    const exec = new TaskExecutor(this.o.taskEngine, this.o.log);
+    let reports: TaskStatusReport[] = [];
+    const pass = async () => {
+      const s = this.state;
+      if (!s || !this.certs) return;
+      const order = [...s.managers].sort((a, b) => Number(b.nodeId === s.nodeId) - Number(a.nodeId === s.nodeId));
+      for (const m of order) {
+        try {
+          const assignments = await controlCall<any[]>(m.addr, '/assignments', { reports }, this.certs, 5000);
+          reports = await exec.reconcile(assignments);
+          return;
+        } catch { /* the next manager */ }
+      }
+    };
+    const loop = () => {
+      void pass().catch((err) => this.o.log.warn({ err: (err as Error).message }, 'task pass failed')).finally(() => {
+        if (!this.state) return;
+        this.taskTimer = setTimeout(loop, reports.length ? 50 : 1000);
+      });
+    };
+    loop();
+  }
+
   private startHeartbeats(): void {
+    this.startTaskLoop();
     let periodMs = 5000;
     const beat = async () => {
       const s = this.state;
@@ -449,12 +484,74 @@ export class Swarm {
     this.leaderId = this.state?.nodeId ?? '';
     this.o.log.info({ nodeId: this.leaderId }, 'this manager is now the swarm leader');
     clearInterval(this.healthTimer);
-    this.healthTimer = setInterval(() => void this.checkNodeHealth().catch(() => undefined), 1000);
+    this.healthTimer = setInterval(() => void this.leaderPass(), 1000);
   }
 
   private becomeFollower(): void {
     clearInterval(this.healthTimer);
     this.healthTimer = undefined;
+  }
+
+  private async leaderPass(): Promise<void> {
+    if (this.reconciling || !this.store) return;
+    this.reconciling = true;
+    try {
+      await this.checkNodeHealth();
+      const c = await this.store.get<ClusterObject>(KEY.cluster);
+      await svc.reconcile(this.store, c?.Spec.Orchestration?.TaskHistoryRetentionLimit ?? 5);
+    } catch (err) {
+      this.o.log.debug({ err: (err as Error).message }, 'leader pass failed');
+    } finally {
+      this.reconciling = false;
+    }
+  }
+
+  // ---------- services and tasks (the Engine API) ----------
+
+  createService(spec: any) { return svc.createService(this.requireManager(), spec); }
+  updateService(ref: string, version: number, spec: any) { return svc.updateService(this.requireManager(), ref, version, spec); }
+  removeService(ref: string) { return svc.removeService(this.requireManager(), ref); }
+
+  async listServices(filters: { get(k: string): string[]; contains(k: string): boolean }, status: boolean): Promise<any[]> {
+    const store = this.requireManager();
+    let list: any[] = await svc.listServices(store);
+    list = list.filter((s) => {
+      if (filters.contains('id') && !filters.get('id').some((v) => s.ID.startsWith(v))) return false;
+      if (filters.contains('name') && !filters.get('name').some((v) => s.Spec.Name.startsWith(v))) return false;
+      if (filters.contains('mode') && !filters.get('mode').includes(s.Spec.Mode?.Global ? 'global' : 'replicated')) return false;
+      if (filters.contains('label')) {
+        for (const l of filters.get('label')) { const [k, v] = l.split('='); if (!(k in (s.Spec.Labels ?? {})) || (v !== undefined && s.Spec.Labels[k] !== v)) return false; }
+      }
+      return true;
+    });
+    if (!status) return list;
+    const [tasks, nodes] = await Promise.all([svc.listTasks(store), store.list<NodeObject>(KEY.nodes)]);
+    return list.map((s) => ({ ...s, ServiceStatus: svc.serviceStatus(s, tasks, nodes) }));
+  }
+
+  getService(ref: string) { return svc.findService(this.requireManager(), ref); }
+
+  async listTasks(filters: { get(k: string): string[]; contains(k: string): boolean }): Promise<any[]> {
+    const store = this.requireManager();
+    const [tasks, services, nodes] = await Promise.all([svc.listTasks(store), svc.listServices(store), store.list<NodeObject>(KEY.nodes)]);
+    const svcIds = (refs: string[]) => new Set(services.filter((s) => refs.some((r) => s.ID === r || s.Spec.Name === r || s.ID.startsWith(r))).map((s) => s.ID));
+    const nodeIds = (refs: string[]) => new Set(nodes.filter((n) => refs.some((r) => n.ID === r || n.Description?.Hostname === r || n.ID.startsWith(r) || (r === 'self' && n.ID === this.state?.nodeId))).map((n) => n.ID));
+    const wantSvc = filters.contains('service') ? svcIds(filters.get('service')) : undefined;
+    const wantNode = filters.contains('node') ? nodeIds(filters.get('node')) : undefined;
+    return tasks.filter((t) => {
+      if (wantSvc && !wantSvc.has(t.ServiceID)) return false;
+      if (wantNode && (!t.NodeID || !wantNode.has(t.NodeID))) return false;
+      if (filters.contains('id') && !filters.get('id').some((v) => t.ID.startsWith(v))) return false;
+      if (filters.contains('desired-state') && !filters.get('desired-state').includes(t.DesiredState)) return false;
+      return true;
+    }).map(svc.taskView);
+  }
+
+  async getTask(ref: string): Promise<any> {
+    const all = await this.listTasks({ get: () => [], contains: () => false });
+    const t = all.find((x) => x.ID === ref) ?? (() => { const p = all.filter((x) => x.ID.startsWith(ref)); return p.length === 1 ? p[0] : undefined; })();
+    if (!t) throw new NotFound(`task ${ref} not found`);
+    return t;
   }
 
   /** Leader only: a node is Ready while its heartbeat key lives, Down when it expired. */

@@ -15,7 +15,8 @@ function versionParam(v: string | null): number {
 // nodes outside a swarm get Docker's 503 errors).
 export function registerSwarmRoutes(r: Router, swarm: Swarm): void {
   r.get('/swarm', () => swarm.inspect());
-  r.post('/swarm/init', async (ctx) => swarm.init(await ctx.json()));
+  // Docker answers with the node ID as a JSON string
+  r.post('/swarm/init', async (ctx) => Buffer.from(JSON.stringify(await swarm.init(await ctx.json())) + '\n'));
   r.post('/swarm/join', async (ctx) => { await swarm.join(await ctx.json()); ctx.status = 200; });
   r.post('/swarm/leave', async (ctx) => { await swarm.leave(bool(ctx.query.get('force'))); ctx.status = 200; });
   r.post('/swarm/update', async (ctx) => {
@@ -39,5 +40,21 @@ export function registerSwarmRoutes(r: Router, swarm: Swarm): void {
     await swarm.updateNode(ctx.params.id, versionParam(ctx.query.get('version')), await ctx.json());
     ctx.status = 200;
   });
+  r.get('/services', (ctx) => {
+    const f = parseFilters(ctx.query.get('filters'));
+    f.validate(['id', 'label', 'mode', 'name']);
+    return swarm.listServices(f, bool(ctx.query.get('status')));
+  });
+  r.post('/services/create', async (ctx) => { ctx.status = 201; return swarm.createService(await ctx.json()); });
+  r.get('/services/:id', (ctx) => swarm.getService(ctx.params.id));
+  r.post('/services/:id/update', async (ctx) => swarm.updateService(ctx.params.id, versionParam(ctx.query.get('version')), await ctx.json()));
+  r.delete('/services/:id', async (ctx) => { await swarm.removeService(ctx.params.id); ctx.status = 200; });
+  r.get('/tasks', (ctx) => {
+    const f = parseFilters(ctx.query.get('filters'));
+    f.validate(['desired-state', 'id', 'label', 'name', 'node', 'service', '_up-to-date']);
+    return swarm.listTasks(f);
+  });
+  r.get('/tasks/:id', (ctx) => swarm.getTask(ctx.params.id));
+
   r.delete('/nodes/:id', async (ctx) => { await swarm.removeNode(ctx.params.id, bool(ctx.query.get('force'))); ctx.status = 200; });
 }

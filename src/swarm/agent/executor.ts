@@ -1,0 +1,108 @@
+import type { Logger } from '../../daemon/logger.js';
+
+// The agent's side of tasks: given this node's assignments, make the engine match them (create
+// and start the task's container, stop and remove it when the manager wants it gone) and report
+// what each task really is. Containers are named and labelled like Docker's task containers.
+
+export interface Assignment {
+  ID: string;
+  ServiceID: string;
+  ServiceName: string;
+  Slot?: number;
+  NodeID: string;
+  DesiredState: string;
+  Spec: any;
+  State: string;
+}
+
+export interface TaskStatusReport { taskId: string; state: string; message: string; err?: string; containerId?: string; pid?: number; exitCode?: number }
+
+export interface TaskEngine {
+  /** containers carrying com.docker.swarm.task.id, with their state */
+  taskContainers(): { id: string; taskId: string; running: boolean; status: string; exitCode: number; pid: number; error: string }[];
+  hasImage(ref: string): boolean;
+  create(body: any, name: string): Promise<string>;
+  start(id: string): Promise<void>;
+  stop(id: string, timeoutS: number): Promise<void>;
+  remove(id: string): Promise<void>;
+}
+
+const TERMINAL = new Set(['complete', 'shutdown', 'failed', 'rejected', 'orphaned']);
+
+export class TaskExecutor {
+  private busy = new Set<string>();
+
+  constructor(private engine: TaskEngine, private log: Logger) {}
+
+  containerName(a: Assignment): string {
+    return `${a.ServiceName}.${a.Slot ?? a.NodeID}.${a.ID}`;
+  }
+
+  /** One pass: act on every assignment (long stops run in the background) and report. */
+  async reconcile(assignments: Assignment[]): Promise<TaskStatusReport[]> {
+    const reports: TaskStatusReport[] = [];
+    const byTask = new Map(this.engine.taskContainers().map((c) => [c.taskId, c]));
+    const wanted = new Set(assignments.map((a) => a.ID));
+    for (const a of assignments) {
+      if (this.busy.has(a.ID)) continue;
+      const c = byTask.get(a.ID);
+      const wantRunning = a.DesiredState === 'running' || a.DesiredState === 'ready';
+      if (wantRunning) {
+        if (c) {
+          if (c.running) { if (a.State !== 'running') reports.push({ taskId: a.ID, state: 'running', message: 'started', containerId: c.id, pid: c.pid }); continue; }
+          if (c.status === 'created') continue;
+          if (TERMINAL.has(a.State)) continue;
+          reports.push(c.exitCode === 0
+            ? { taskId: a.ID, state: 'complete', message: 'finished', containerId: c.id, exitCode: 0 }
+            : { taskId: a.ID, state: 'failed', message: 'started', err: c.error || `task: non-zero exit (${c.exitCode})`, containerId: c.id, exitCode: c.exitCode });
+          continue;
+        }
+        if (TERMINAL.has(a.State)) continue;
+        reports.push(await this.startTask(a));
+      } else if (c?.running) {
+        // stopped, not removed: like Docker, an old task's container stays until the task is trimmed
+        this.busy.add(a.ID);
+        const grace = Math.round((a.Spec?.ContainerSpec?.StopGracePeriod ?? 10e9) / 1e9);
+        void this.engine.stop(c.id, grace).catch((err) => this.log.warn({ task: a.ID, err: (err as Error).message }, 'task container stop failed'))
+          .finally(() => this.busy.delete(a.ID));
+        reports.push({ taskId: a.ID, state: 'shutdown', message: 'shutdown', containerId: c.id });
+      } else if (!TERMINAL.has(a.State)) {
+        reports.push({ taskId: a.ID, state: 'shutdown', message: 'shutdown' });
+      }
+    }
+    // containers of tasks the manager forgot (service removed, history trimmed)
+    for (const c of byTask.values()) {
+      if (wanted.has(c.taskId) || this.busy.has(c.taskId)) continue;
+      this.busy.add(c.taskId);
+      void (async () => {
+        if (c.running) await this.engine.stop(c.id, 10).catch(() => undefined);
+        await this.engine.remove(c.id).catch(() => undefined);
+      })().finally(() => this.busy.delete(c.taskId));
+    }
+    return reports;
+  }
+
+  private async startTask(a: Assignment): Promise<TaskStatusReport> {
+    const cs = a.Spec?.ContainerSpec ?? {};
+    const image = String(cs.Image ?? '').replace(/@sha256:[0-9a-f]+$/, '');
+    if (!this.engine.hasImage(image)) return { taskId: a.ID, state: 'rejected', message: 'preparing', err: `No such image: ${image}` };
+    const name = this.containerName(a);
+    const labels = {
+      ...(cs.Labels ?? {}), 'com.docker.swarm.node.id': a.NodeID, 'com.docker.swarm.service.id': a.ServiceID,
+      'com.docker.swarm.service.name': a.ServiceName, 'com.docker.swarm.task': '', 'com.docker.swarm.task.id': a.ID, 'com.docker.swarm.task.name': name,
+    };
+    const body = {
+      Image: image, Cmd: cs.Args?.length ? cs.Args : undefined, Entrypoint: cs.Command?.length ? cs.Command : undefined, Env: cs.Env ?? [],
+      WorkingDir: cs.Dir ?? '', User: cs.User ?? '', Hostname: cs.Hostname ?? '', Labels: labels, StopSignal: cs.StopSignal,
+      StopTimeout: cs.StopGracePeriod ? Math.round(cs.StopGracePeriod / 1e9) : undefined, Healthcheck: cs.Healthcheck,
+      HostConfig: { ReadonlyRootfs: !!cs.ReadOnly, Init: cs.Init ?? undefined },
+    };
+    try {
+      const id = await this.engine.create(body, name);
+      await this.engine.start(id);
+      return { taskId: a.ID, state: 'running', message: 'started', containerId: id };
+    } catch (err) {
+      return { taskId: a.ID, state: 'rejected', message: 'starting', err: `starting container failed: ${(err as Error).message}` };
+    }
+  }
+}

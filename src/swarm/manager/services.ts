@@ -1,0 +1,122 @@
+import { BadRequest, Conflict, NotFound } from '../../api/errors.js';
+import type { SwarmStore } from '../backend.js';
+import type { Assignment, TaskStatusReport } from '../agent/executor.js';
+import { KEY, newSwarmId, type NodeObject } from './objects.js';
+import { plan, stateRank, TERMINAL, type PlanService, type PlanTask } from './planner.js';
+
+// Services and tasks in the store: the control API (specs in, validated, written once), the
+// dispatcher's view (a node's assignments, task status reports) and the leader's reconcile pass
+// that applies the planner's output.
+
+export const SVC = { service: (id: string) => `/shoal/services/${id}`, services: '/shoal/services/', task: (id: string) => `/shoal/tasks/${id}`, tasks: '/shoal/tasks/' };
+
+export interface ServiceObject { ID: string; Version: { Index: number }; CreatedAt: string; UpdatedAt: string; Spec: any; Endpoint: { Spec: any } }
+
+function validateSpec(spec: any): void {
+  if (!spec || typeof spec !== 'object') throw new BadRequest('service spec must be provided');
+  if (!spec.TaskTemplate?.ContainerSpec?.Image) throw new BadRequest('ContainerSpec: image reference must be provided');
+  if (spec.Name && !/^[a-zA-Z0-9](?:[a-zA-Z0-9-_.]*[a-zA-Z0-9])?$/.test(spec.Name)) throw new BadRequest(`rpc error: code = InvalidArgument desc = name must be valid as a DNS name component`);
+  const r = spec.Mode?.Replicated?.Replicas;
+  if (r !== undefined && (!Number.isInteger(r) || r < 0)) throw new BadRequest('invalid replicas value');
+}
+
+export async function createService(store: SwarmStore, spec: any): Promise<{ ID: string; Warnings: string[] | null }> {
+  validateSpec(spec);
+  const all = await store.list<ServiceObject>(SVC.services);
+  const id = newSwarmId();
+  spec = { ...spec, Name: spec.Name || id.slice(0, 12), Mode: spec.Mode ?? { Replicated: { Replicas: 1 } } };
+  if (spec.Mode.Replicated && spec.Mode.Replicated.Replicas === undefined) spec.Mode.Replicated.Replicas = 1;
+  if (all.some((s) => s.Spec.Name === spec.Name)) throw new Conflict(`rpc error: code = AlreadyExists desc = name conflicts with an existing object: service ${spec.Name} already exists`);
+  const now = new Date().toISOString();
+  await store.put(SVC.service(id), { ID: id, Version: { Index: 0 }, CreatedAt: now, UpdatedAt: now, Spec: spec, Endpoint: { Spec: { Mode: 'vip' } } });
+  return { ID: id, Warnings: null };
+}
+
+export async function listServices(store: SwarmStore): Promise<ServiceObject[]> {
+  return (await store.listWithVersion<ServiceObject>(SVC.services)).map((x) => ({ ...x.value, Version: { Index: x.version } }));
+}
+
+export async function findService(store: SwarmStore, ref: string): Promise<ServiceObject> {
+  const all = await listServices(store);
+  const s = all.find((x) => x.ID === ref) ?? all.find((x) => x.Spec.Name === ref) ?? (() => {
+    const p = all.filter((x) => x.ID.startsWith(ref));
+    return p.length === 1 ? p[0] : undefined;
+  })();
+  if (!s) throw new NotFound(`service ${ref} not found`);
+  return s;
+}
+
+export async function updateService(store: SwarmStore, ref: string, version: number, spec: any): Promise<{ Warnings: string[] | null }> {
+  validateSpec(spec);
+  const s = await findService(store, ref);
+  if (spec.Name && spec.Name !== s.Spec.Name) throw new BadRequest('rpc error: code = Unimplemented desc = renaming services is not supported');
+  await store.update<ServiceObject>(SVC.service(s.ID), (cur) => ({ ...cur, UpdatedAt: new Date().toISOString(), Spec: { ...spec, Name: cur.Spec.Name }, PreviousSpec: cur.Spec } as ServiceObject), version);
+  return { Warnings: null };
+}
+
+export async function removeService(store: SwarmStore, ref: string): Promise<void> {
+  const s = await findService(store, ref);
+  await store.delete(SVC.service(s.ID));
+}
+
+export async function listTasks(store: SwarmStore): Promise<(PlanTask & { Version: { Index: number } })[]> {
+  return (await store.listWithVersion<PlanTask>(SVC.tasks)).map((x) => ({ ...x.value, Version: { Index: x.version } }));
+}
+
+/** A task in Docker's API shape. */
+export function taskView(t: PlanTask & { Version?: { Index: number }; UpdatedAt?: string; ContainerStatus?: any }): any {
+  return {
+    ID: t.ID, Version: t.Version ?? { Index: 0 }, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt ?? t.Status.Timestamp, Labels: {}, Spec: t.Spec,
+    ServiceID: t.ServiceID, ...(t.Slot ? { Slot: t.Slot } : {}), NodeID: t.NodeID ?? '',
+    Status: { Timestamp: t.Status.Timestamp, State: t.Status.State, Message: t.Status.Message ?? '', ...(t.Status.Err ? { Err: t.Status.Err } : {}), ContainerStatus: t.ContainerStatus ?? {}, PortStatus: {} },
+    DesiredState: t.DesiredState,
+  };
+}
+
+/** Dispatcher: a node's reports are applied (a state never goes backwards), its assignments returned. */
+export async function exchangeAssignments(store: SwarmStore, nodeId: string, reports: TaskStatusReport[]): Promise<Assignment[]> {
+  for (const r of reports ?? []) {
+    await store.update<any>(SVC.task(r.taskId), (t) => {
+      if (t.NodeID !== nodeId || stateRank(r.state) < stateRank(t.Status.State)) return t;
+      return {
+        ...t, UpdatedAt: new Date().toISOString(),
+        Status: { State: r.state, Message: r.message, ...(r.err ? { Err: r.err } : {}), Timestamp: new Date().toISOString() },
+        ContainerStatus: { ContainerID: r.containerId ?? t.ContainerStatus?.ContainerID, PID: r.pid ?? 0, ExitCode: r.exitCode ?? 0 },
+      };
+    }).catch(() => undefined);
+  }
+  const [tasks, services] = await Promise.all([listTasks(store), listServices(store)]);
+  const names = new Map(services.map((s) => [s.ID, s.Spec.Name]));
+  return tasks.filter((t) => t.NodeID === nodeId).map((t) => ({
+    ID: t.ID, ServiceID: t.ServiceID, ServiceName: names.get(t.ServiceID) ?? t.ServiceAnnotations?.Name ?? t.ServiceID, Slot: t.Slot,
+    NodeID: nodeId, DesiredState: t.DesiredState, Spec: t.Spec, State: t.Status.State,
+  }));
+}
+
+/** Leader: one orchestration + scheduling pass over the store. */
+export async function reconcile(store: SwarmStore, historyLimit: number): Promise<void> {
+  const [services, tasks, nodes] = await Promise.all([listServices(store), listTasks(store), store.list<NodeObject>(KEY.nodes)]);
+  const p = plan(services as PlanService[], tasks, nodes as any, { now: Date.now(), newId: newSwarmId, historyLimit });
+  for (const t of p.create) await store.put(SVC.task(t.ID), { ...t, UpdatedAt: t.CreatedAt });
+  for (const u of p.update) {
+    await store.update<any>(SVC.task(u.id), (t) => {
+      const next = { ...t, ...u.patch, UpdatedAt: new Date().toISOString() };
+      // desired state only moves forward
+      if (u.patch.DesiredState && stateRank(u.patch.DesiredState) < stateRank(t.DesiredState)) next.DesiredState = t.DesiredState;
+      return next;
+    }).catch(() => undefined);
+  }
+  for (const id of p.remove) await store.delete(SVC.task(id)).catch(() => undefined);
+}
+
+/** GET /services?status=true: running and desired task counts. */
+export function serviceStatus(s: ServiceObject, tasks: PlanTask[], nodes: NodeObject[]): { RunningTasks: number; DesiredTasks: number; CompletedTasks: number } {
+  const mine = tasks.filter((t) => t.ServiceID === s.ID);
+  const running = mine.filter((t) => t.Status.State === 'running' && t.DesiredState === 'running').length;
+  const desired = s.Spec.Mode?.Global
+    ? nodes.filter((n) => n.Status.State === 'ready' && n.Spec.Availability === 'active').length
+    : Number(s.Spec.Mode?.Replicated?.Replicas ?? 0);
+  return { RunningTasks: running, DesiredTasks: desired, CompletedTasks: mine.filter((t) => t.Status.State === 'complete').length };
+}
+
+export { TERMINAL };

@@ -1,0 +1,91 @@
+// Services on a 3-node swarm (1 manager + 2 workers), driven by the real docker CLI: replicas
+// spread and really run as containers, a killed task is replaced in its slot, scaling, global
+// mode, an unsatisfiable constraint says why, drain moves tasks, rm removes the containers.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createLab, type Host, type Lab } from './harness/hosts.js';
+import { importBusybox } from './harness/busybox.js';
+import { until } from './harness/checks.js';
+
+describe('services', () => {
+  let lab: Lab;
+  let h: Host[];
+  const dk = async (host: Host, args: string[]): Promise<string> => {
+    const r = await host.docker(args, { timeoutMs: 60_000 });
+    assert.equal(r.code, 0, `[${host.name}] docker ${args.join(' ')}: exit ${r.code}\n${r.stdout}\n${r.stderr}`);
+    return r.stdout.trim();
+  };
+  /** running task containers of a service on a host */
+  const running = async (host: Host, svc: string) => (await dk(host, ['ps', '--filter', `label=com.docker.swarm.service.name=${svc}`, '--format', '{{.Names}}'])).split('\n').filter(Boolean);
+  const replicas = async (svc: string) => dk(h[0], ['service', 'ls', '--filter', `name=${svc}`, '--format', '{{.Replicas}}']);
+
+  before(async () => {
+    lab = await createLab({ hosts: 3 });
+    h = lab.hosts;
+    await Promise.all(h.map((x) => x.startDaemon()));
+    await Promise.all(h.map((x) => importBusybox(x)));
+    await dk(h[0], ['swarm', 'init', '--advertise-addr', h[0].addr]);
+    const token = await dk(h[0], ['swarm', 'join-token', '-q', 'worker']);
+    for (const x of h.slice(1)) await dk(x, ['swarm', 'join', '--token', token, `${h[0].addr}:2377`]);
+  });
+  after(async () => { await lab?.destroy(); });
+
+  it('runs 6 replicas as real containers, 2 per node, named <service>.<slot>.<task>', async () => {
+    await dk(h[0], ['service', 'create', '--detach', '--no-resolve-image', '--name', 'web', '--replicas', '6', 'busybox', 'sleep', '600']);
+    await until('6/6', async () => (await replicas('web')) === '6/6', 30_000);
+    for (const x of h) {
+      const names = await running(x, 'web');
+      assert.equal(names.length, 2, `${x.name}: ${names}`);
+      for (const n of names) assert.match(n, /^web\.[1-6]\.[0-9a-z]{25}$/);
+    }
+    const ls = await dk(h[0], ['service', 'ls']);
+    assert.match(ls, /^[0-9a-z]{12}\s+web\s+replicated\s+6\/6\s+busybox/m);
+    const ps = await dk(h[0], ['service', 'ps', '--format', '{{.Name}} {{.Node}} {{.DesiredState}} {{.CurrentState}}', 'web']);
+    assert.equal(ps.split('\n').filter((l) => /^web\.\d h\d Running Running/.test(l)).length, 6, ps);
+  });
+
+  it('replaces a task whose container dies, in the same slot, and keeps the failed one as history', async () => {
+    const [victim] = await running(h[1], 'web');
+    const slot = victim.split('.')[1];
+    await dk(h[1], ['kill', victim]);
+    const psLines = () => dk(h[0], ['service', 'ps', '--format', '{{.Name}}|{{.DesiredState}}|{{.CurrentState}}|{{.Error}}', 'web']);
+    await until('the dead task recorded as failed', async () => new RegExp(`web\\.${slot}\\|Shutdown\\|Failed .*non-zero exit \\(137\\)`).test(await psLines()), 20_000);
+    await until('a new container in the slot', async () => (await running(h[1], 'web')).concat(await running(h[0], 'web'), await running(h[2], 'web'))
+      .some((n) => n.startsWith(`web.${slot}.`) && n !== victim), 30_000);
+    await until('6/6 again', async () => (await replicas('web')) === '6/6', 30_000);
+  });
+
+  it('scales down and up', async () => {
+    await dk(h[0], ['service', 'scale', '--detach', 'web=3']);
+    await until('3/3', async () => (await replicas('web')) === '3/3', 30_000);
+    await dk(h[0], ['service', 'scale', '--detach', 'web=5']);
+    await until('5/5', async () => (await replicas('web')) === '5/5', 30_000);
+  });
+
+  it('global services run one task per node; an impossible constraint says why', async () => {
+    await dk(h[0], ['service', 'create', '--detach', '--no-resolve-image', '--mode', 'global', '--name', 'agent', 'busybox', 'sleep', '600']);
+    await until('3/3 global', async () => (await replicas('agent')) === '3/3', 30_000);
+    for (const x of h) assert.equal((await running(x, 'agent')).length, 1);
+    await dk(h[0], ['service', 'create', '--detach', '--no-resolve-image', '--name', 'nowhere', '--constraint', 'node.labels.zone==moon', 'busybox', 'sleep', '600']);
+    await until('a pending task with a reason', async () => /no suitable node \(scheduling constraints not satisfied on 3 nodes\)/.test(
+      await dk(h[0], ['service', 'ps', '--no-trunc', '--format', '{{.CurrentState}} {{.Error}}', 'nowhere'])), 15_000);
+    await dk(h[0], ['node', 'update', '--label-add', 'zone=moon', 'h3']);
+    await until('placed on h3', async () => (await running(h[2], 'nowhere')).length === 1, 30_000);
+  });
+
+  it('drain moves a node\'s tasks away', async () => {
+    await dk(h[0], ['node', 'update', '--availability', 'drain', 'h2']);
+    await until('no web task left on h2', async () => (await running(h[1], 'web')).length === 0, 40_000);
+    await until('5/5 on h1 and h3', async () => (await replicas('web')) === '5/5', 30_000);
+    await dk(h[0], ['node', 'update', '--availability', 'active', 'h2']);
+  });
+
+  it('service rm removes every task container', async () => {
+    await dk(h[0], ['service', 'rm', 'web', 'agent', 'nowhere']);
+    await until('no task containers', async () => {
+      for (const x of h) if ((await dk(x, ['ps', '-aq', '--filter', 'label=com.docker.swarm.task'])) !== '') return false;
+      return true;
+    }, 45_000);
+    assert.equal(await dk(h[0], ['service', 'ls', '-q']), '');
+  });
+});
