@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLab, type Host, type Lab } from './harness/hosts.js';
 import { importBusybox } from './harness/busybox.js';
+import { until } from './harness/checks.js';
 
 const UPSTREAM = '10.213.0.2'; // the lab namespace, where the fake resolver runs
 const EXTERNAL_ADDR = '192.0.2.7';
@@ -229,7 +230,8 @@ describe('networks', () => {
     await h1.stopDaemon();
     await h1.startDaemon(['--dns', UPSTREAM]);
     assert.equal((await curl(h2, `http://${h1.addr}:8080/`)).stdout, 'hello-web\n');
-    assert.match(await sh(['run', '--rm', '--network', 'appnet', 'busybox', 'timeout', '5', 'wget', '-qO-', 'http://www/']), /hello-web/);
+    // (once seen failing right after a restart under CI load, not reproduced since: poll, with the daemon log on failure)
+    await until('www resolved after the restart', async () => /hello-web/.test((await h1.shoal(['run', '--rm', '--network', 'appnet', 'busybox', 'timeout', '5', 'wget', '-qO-', 'http://www/'])).stdout), 15_000, h1);
     const again = await h1.shoal(['run', '--rm', '-p', '8080:80', 'busybox', 'true']);
     assert.match(again.stderr, /port is already allocated/);
   });

@@ -80,6 +80,26 @@ describe('services', () => {
     await dk(h[0], ['node', 'update', '--availability', 'active', 'h2']);
   });
 
+  it('the shoal CLI: create waits for convergence, ls/ps/node ps/inspect/scale like docker', async () => {
+    const sh = async (args: string[]) => {
+      const r = await h[0].shoal(args, { timeoutMs: 120_000 });
+      assert.equal(r.code, 0, `shoal ${args.join(' ')}: ${r.stderr}`);
+      return r.stdout;
+    };
+    const created = await sh(['service', 'create', '--name', 'cli', '--replicas', '3', '-e', 'GREETING=hi', 'busybox', 'sleep', '600']);
+    assert.match(created, /^[0-9a-z]{25}\noverall progress: 3 out of 3 tasks \nverify: Service converged \n$/);
+    assert.match(await sh(['service', 'ls']), /^ID\s+NAME\s+MODE\s+REPLICAS\s+IMAGE\s+PORTS\n(.*\n)*[0-9a-z]{12}\s+cli\s+replicated\s+3\/3\s+busybox\s*$/m);
+    const ps = await sh(['service', 'ps', 'cli']);
+    assert.match(ps.split('\n')[0], /^ID\s+NAME\s+IMAGE\s+NODE\s+DESIRED STATE\s+CURRENT STATE\s+ERROR\s+PORTS$/);
+    assert.equal(ps.split('\n').filter((l) => /\scli\.[123]\s+busybox\s+h[123]\s+Running\s+Running /.test(l)).length, 3, ps);
+    assert.equal(JSON.parse(await sh(['service', 'inspect', 'cli']))[0].Spec.TaskTemplate.ContainerSpec.Env[0], 'GREETING=hi');
+    const [task] = await running(h[1], 'cli');
+    assert.equal((await dk(h[1], ['exec', task, 'sh', '-c', 'echo $GREETING'])), 'hi');
+    assert.match(await sh(['node', 'ps', 'h2']), /cli\.\d\s+busybox\s+h2\s+Running/);
+    assert.match(await sh(['service', 'scale', 'cli=1']), /^cli scaled to 1\noverall progress: 1 out of 1 tasks/);
+    await sh(['service', 'rm', 'cli']);
+  });
+
   it('service rm removes every task container', async () => {
     await dk(h[0], ['service', 'rm', 'web', 'agent', 'nowhere']);
     await until('no task containers', async () => {
