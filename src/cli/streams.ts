@@ -190,17 +190,21 @@ const RAW_SIGNALS: NodeJS.Signals[] = ['SIGHUP', 'SIGQUIT', 'SIGTERM'];
 export function monitorTtySize(ctx: Ctx, resize: (h: number, w: number) => Promise<unknown>): () => void {
   const out = ctx.io.stdout as NodeJS.WriteStream;
   if (!out.isTTY) return () => {};
-  const send = async (retries: number) => {
-    const h = out.rows ?? 0; const w = out.columns ?? 0;
-    if (h === 0 && w === 0) return;
+  // One request at a time, each with the size of the moment: two quick resizes must not land in
+  // the wrong order (the container would keep the older size).
+  let queue: Promise<void> = Promise.resolve();
+  const attempt = async (retries: number) => {
     for (let i = 0; i <= retries; i++) {
+      const h = out.rows ?? 0; const w = out.columns ?? 0;
+      if (h === 0 && w === 0) return;
       try { await resize(h, w); return; } catch {
         await new Promise((r) => setTimeout(r, 10 * (i + 1)));
       }
     }
   };
-  void send(5);
-  const onResize = () => { void send(0); };
+  const send = (retries: number) => { queue = queue.then(() => attempt(retries)); };
+  send(5);
+  const onResize = () => { send(0); };
   out.on('resize', onResize);
   return () => { out.removeListener('resize', onResize); };
 }
