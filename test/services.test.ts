@@ -62,6 +62,21 @@ describe('services', () => {
     await until('5/5', async () => (await replicas('web')) === '5/5', 30_000);
   });
 
+  it('service update rolls every task over to the new spec (batching is in the planner unit test)', async () => {
+    await dk(h[0], ['service', 'update', '--detach', '--env-add', 'VERSION=2', 'web']);
+    await until('every web task on the new spec', async () => {
+      const names = [...await running(h[0], 'web'), ...await running(h[1], 'web'), ...await running(h[2], 'web')];
+      if (names.length !== 5) return false;
+      const envs = await Promise.all(h.map(async (x) => (await dk(x, ['ps', '--filter', 'label=com.docker.swarm.service.name=web', '--format', '{{.ID}}'])).split('\n').filter(Boolean)
+        .map((id) => ({ x, id }))));
+      for (const { x, id } of envs.flat()) if (!(await dk(x, ['inspect', '-f', '{{json .Config.Env}}', id])).includes('VERSION=2')) return false;
+      return true;
+    }, 60_000);
+    assert.equal(await replicas('web'), '5/5');
+    const ps = await dk(h[0], ['service', 'ps', '--format', '{{.Name}}|{{.DesiredState}}|{{.CurrentState}}', 'web']);
+    assert.ok(ps.split('\n').filter((l) => /^web\.\d\|Shutdown\|Shutdown /.test(l)).length >= 5, ps);
+  });
+
   it('global services run one task per node; an impossible constraint says why', async () => {
     await dk(h[0], ['service', 'create', '--detach', '--no-resolve-image', '--mode', 'global', '--name', 'agent', 'busybox', 'sleep', '600']);
     await until('3/3 global', async () => (await replicas('agent')) === '3/3', 30_000);

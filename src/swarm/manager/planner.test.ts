@@ -66,3 +66,27 @@ test('tasks of a removed service are shut down, then deleted', () => {
   assert.deepEqual(plan([], [t], [node('a')], opts()).update.map((u) => u.patch.DesiredState), ['remove']);
   assert.deepEqual(plan([], [{ ...t, Status: { ...t.Status, State: 'shutdown' } }], [node('a')], opts()).remove, ['x']);
 });
+
+test('a spec change rolls through the slots one at a time (stop-first), then converges', () => {
+  const nodes = [node('a'), node('b')];
+  const old = svc('s', 3);
+  let tasks = applied(plan([old], [], nodes, opts())).map((t) => ({ ...t, Status: { ...t.Status, State: 'running' } }));
+  const next = svc('s', 3, { ContainerSpec: { Image: 'busybox', Env: ['V=2'] } });
+  const p1 = plan([next], tasks, nodes, opts());
+  assert.equal(p1.update.filter((u) => u.patch.DesiredState === 'shutdown').length, 1);
+  assert.equal(p1.create.length, 1);
+  assert.deepEqual(p1.create[0].Spec.ContainerSpec.Env, ['V=2']);
+  // the replacement has not started yet: no second batch
+  tasks = [...tasks, ...p1.create];
+  const p2 = plan([next], tasks, nodes, opts());
+  assert.equal(p2.update.filter((u) => u.patch.DesiredState === 'shutdown').length, 0);
+  // once it runs, the next slot goes
+  const running = tasks.map((t) => (t.ID === p1.create[0].ID ? { ...t, Status: { ...t.Status, State: 'running' } } : t));
+  const p3 = plan([next], running, nodes, opts());
+  assert.equal(p3.update.filter((u) => u.patch.DesiredState === 'shutdown').length, 1);
+  // parallelism 0 replaces everything at once
+  const all = svc('s', 3, { ContainerSpec: { Image: 'busybox', Env: ['V=3'] } });
+  all.Spec.UpdateConfig = { Parallelism: 0 };
+  const fresh = applied(plan([old], [], nodes, opts())).map((t) => ({ ...t, Status: { ...t.Status, State: 'running' } }));
+  assert.equal(plan([all], fresh, nodes, opts()).create.length, 3);
+});

@@ -103,6 +103,7 @@ export function plan(services: PlanService[], tasks: PlanTask[], nodes: PlanNode
     const mine = tasks.filter((t) => t.ServiceID === svc.ID);
     const restart = svc.Spec.TaskTemplate?.RestartPolicy ?? {};
     const delayMs = (restart.Delay ?? RESTART_DELAY_NS) / 1e6;
+    rollingUpdate(svc, mine, o.now, shut);
     const n = replicas(svc);
     if (n !== undefined) {
       const bySlot = new Map<number, PlanTask[]>();
@@ -151,6 +152,40 @@ export function plan(services: PlanService[], tasks: PlanTask[], nodes: PlanNode
     }
   }
   return out;
+}
+
+/**
+ * Rolling update, stop-first: tasks made from an older spec are shut down `Parallelism` at a time
+ * (0 = all), and the next batch waits until the replacements run (plus `Delay`); the slot loop
+ * then fills each freed slot from the current spec.
+ */
+function rollingUpdate(svc: PlanService, mine: PlanTask[], now: number, shut: (t: PlanTask, desired: string) => void): void {
+  const template = canonical(svc.Spec.TaskTemplate ?? {});
+  const fresh = (t: PlanTask) => canonical(t.Spec ?? {}) === template;
+  const dirty = mine.filter((t) => runnable(t) && !fresh(t));
+  if (!dirty.length) return;
+  const cfg = svc.Spec.UpdateConfig ?? {};
+  const parallelism = cfg.Parallelism === 0 ? dirty.length : Number(cfg.Parallelism ?? 1);
+  const newOnes = mine.filter((t) => runnable(t) && fresh(t));
+  const starting = newOnes.filter((t) => stateRank(t.Status.State) < stateRank('running')).length;
+  const lastUp = Math.max(0, ...newOnes.filter((t) => t.Status.State === 'running').map((t) => Date.parse(t.Status.Timestamp)));
+  if (starting > 0 || (cfg.Delay && now - lastUp < cfg.Delay / 1e6)) return;
+  dirty.sort((a, b) => (a.Slot ?? 0) - (b.Slot ?? 0));
+  for (const t of dirty.slice(0, parallelism)) shut(t, 'shutdown');
+}
+
+/** JSON with sorted keys and without empty values: clients re-send specs in their own shape (Go's omitempty). */
+export function canonical(v: unknown): string {
+  const norm = (x: any): any => {
+    if (Array.isArray(x)) return x.length ? x.map(norm) : undefined;
+    if (x && typeof x === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const k of Object.keys(x).sort()) { const n = norm(x[k]); if (n !== undefined) out[k] = n; }
+      return Object.keys(out).length ? out : undefined;
+    }
+    return x === null || x === '' || x === false || x === 0 ? undefined : x;
+  };
+  return JSON.stringify(norm(v) ?? {});
 }
 
 function mayRestart(policy: any, last: PlanTask, hist: PlanTask[], now: number, delayMs: number): boolean {
