@@ -77,6 +77,20 @@ describe('services', () => {
     assert.ok(ps.split('\n').filter((l) => /^web\.\d\|Shutdown\|Shutdown /.test(l)).length >= 5, ps);
   });
 
+  it('service rollback brings the previous spec back', async () => {
+    await dk(h[0], ['service', 'rollback', '--detach', 'web']);
+    assert.equal(await dk(h[0], ['service', 'inspect', '-f', '{{json .Spec.TaskTemplate.ContainerSpec.Env}}', 'web']), 'null');
+    assert.match(await dk(h[0], ['service', 'inspect', '-f', '{{json .PreviousSpec.TaskTemplate.ContainerSpec.Env}}', 'web']), /VERSION=2/);
+    await until('no task on the rolled-back spec is left', async () => {
+      for (const x of h) {
+        for (const id of (await dk(x, ['ps', '--filter', 'label=com.docker.swarm.service.name=web', '--format', '{{.ID}}'])).split('\n').filter(Boolean)) {
+          if ((await dk(x, ['inspect', '-f', '{{json .Config.Env}}', id])).includes('VERSION=2')) return false;
+        }
+      }
+      return (await replicas('web')) === '5/5';
+    }, 60_000);
+  });
+
   it('global services run one task per node; an impossible constraint says why', async () => {
     await dk(h[0], ['service', 'create', '--detach', '--no-resolve-image', '--mode', 'global', '--name', 'agent', 'busybox', 'sleep', '600']);
     await until('3/3 global', async () => (await replicas('agent')) === '3/3', 30_000);

@@ -509,7 +509,7 @@ export class Swarm {
   // ---------- services and tasks (the Engine API) ----------
 
   createService(spec: any) { return svc.createService(this.requireManager(), spec); }
-  updateService(ref: string, version: number, spec: any) { return svc.updateService(this.requireManager(), ref, version, spec); }
+  updateService(ref: string, version: number, spec: any, rollback = false) { return svc.updateService(this.requireManager(), ref, version, spec, rollback); }
   removeService(ref: string) { return svc.removeService(this.requireManager(), ref); }
 
   async listServices(filters: { get(k: string): string[]; contains(k: string): boolean }, status: boolean): Promise<any[]> {

@@ -47,7 +47,7 @@ export function registerSwarmRoutes(r: Router, swarm: Swarm): void {
   });
   r.post('/services/create', async (ctx) => { ctx.status = 201; return swarm.createService(await ctx.json()); });
   r.get('/services/:id', (ctx) => swarm.getService(ctx.params.id));
-  r.post('/services/:id/update', async (ctx) => swarm.updateService(ctx.params.id, versionParam(ctx.query.get('version')), await ctx.json()));
+  r.post('/services/:id/update', async (ctx) => swarm.updateService(ctx.params.id, versionParam(ctx.query.get('version')), await ctx.json(), ctx.query.get('rollback') === 'previous'));
   r.delete('/services/:id', async (ctx) => { await swarm.removeService(ctx.params.id); ctx.status = 200; });
   r.get('/tasks', (ctx) => {
     const f = parseFilters(ctx.query.get('filters'));

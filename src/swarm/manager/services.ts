@@ -46,9 +46,15 @@ export async function findService(store: SwarmStore, ref: string): Promise<Servi
   return s;
 }
 
-export async function updateService(store: SwarmStore, ref: string, version: number, spec: any): Promise<{ Warnings: string[] | null }> {
-  validateSpec(spec);
+export async function updateService(store: SwarmStore, ref: string, version: number, spec: any, rollback = false): Promise<{ Warnings: string[] | null }> {
   const s = await findService(store, ref);
+  // `service rollback`: the previous spec comes back (and the current one becomes the previous)
+  if (rollback) {
+    const prev = (s as ServiceObject & { PreviousSpec?: any }).PreviousSpec;
+    if (!prev) throw new BadRequest(`rpc error: code = FailedPrecondition desc = service ${s.ID} does not have a previous spec`);
+    spec = prev;
+  }
+  validateSpec(spec);
   if (spec.Name && spec.Name !== s.Spec.Name) throw new BadRequest('rpc error: code = Unimplemented desc = renaming services is not supported');
   await store.update<ServiceObject>(SVC.service(s.ID), (cur) => ({ ...cur, UpdatedAt: new Date().toISOString(), Spec: { ...spec, Name: cur.Spec.Name }, PreviousSpec: cur.Spec } as ServiceObject), version);
   return { Warnings: null };
