@@ -29,7 +29,8 @@ export class EmbeddedDns {
     if (this.listeners.has(ip)) return;
     const udp = dgram.createSocket('udp4');
     udp.on('message', (msg, rinfo) => {
-      void this.answer(msg, rinfo.address, 'udp').then((reply) => { if (reply) udp.send(reply, rinfo.port, rinfo.address); });
+      void this.answer(msg, rinfo.address, 'udp').then((reply) => { if (reply) udp.send(reply, rinfo.port, rinfo.address); },
+        (err) => this.log.warn({ err: (err as Error).message }, 'dns query failed'));
     });
     udp.on('error', (err) => this.log.warn({ ip, err: err.message }, 'dns udp error'));
     await new Promise<void>((resolve, reject) => { udp.once('error', reject); udp.bind(53, ip, () => { udp.off('error', reject); resolve(); }); });

@@ -570,8 +570,9 @@ export class NetworkManager {
 
   // ---------- embedded DNS ----------
 
+  /** Not State.Running: a container's first query can arrive before its start is recorded. */
   private containerByIp(ip: string): ContainerRecord | undefined {
-    return this.containers().find((c) => c.State.Running && Object.values<any>(c.NetworkSettings?.Networks ?? {}).some((e) => e.IPAddress === ip));
+    return this.containers().find((c) => Object.values<any>(c.NetworkSettings?.Networks ?? {}).some((e) => e.IPAddress === ip));
   }
 
   private lookup(clientIp: string, qname: string): { addresses: string[] } | undefined {

@@ -90,3 +90,19 @@ test('a spec change rolls through the slots one at a time (stop-first), then con
   const fresh = applied(plan([old], [], nodes, opts())).map((t) => ({ ...t, Status: { ...t.Status, State: 'running' } }));
   assert.equal(plan([all], fresh, nodes, opts()).create.length, 3);
 });
+
+test('start-first starts the new task in the slot before the old one stops', () => {
+  const nodes = [node('a'), node('b')];
+  let tasks = applied(plan([svc('s', 2)], [], nodes, opts())).map((t) => ({ ...t, Status: { ...t.Status, State: 'running' } }));
+  const next = svc('s', 2, { ContainerSpec: { Image: 'busybox', Env: ['V=2'] } });
+  next.Spec.UpdateConfig = { Parallelism: 1, Order: 'start-first' };
+  const p1 = plan([next], tasks, nodes, opts());
+  assert.equal(p1.create.length, 1, 'the new task first');
+  assert.equal(p1.update.filter((u) => u.patch.DesiredState === 'shutdown').length, 0, 'the old one still runs');
+  const slot = p1.create[0].Slot;
+  tasks = [...tasks, { ...p1.create[0], Status: { ...p1.create[0].Status, State: 'running' } }];
+  const p2 = plan([next], tasks, nodes, opts());
+  const shutIds = p2.update.filter((u) => u.patch.DesiredState === 'shutdown').map((u) => u.id);
+  assert.deepEqual(shutIds.map((id) => tasks.find((t) => t.ID === id)!.Slot), [slot], 'then the old one in that slot stops');
+  assert.equal(p2.create.length, 1, 'and the next slot starts its new task');
+});

@@ -103,7 +103,13 @@ export function plan(services: PlanService[], tasks: PlanTask[], nodes: PlanNode
     const mine = tasks.filter((t) => t.ServiceID === svc.ID);
     const restart = svc.Spec.TaskTemplate?.RestartPolicy ?? {};
     const delayMs = (restart.Delay ?? RESTART_DELAY_NS) / 1e6;
-    rollingUpdate(svc, mine, o.now, shut);
+    rollingUpdate(svc, mine, o.now, shut, (old) => {
+      const t = newTask(svc, old.Slot, old.Slot ? undefined : old.NodeID);
+      if (old.Slot) schedule(t, svc);
+      else t.Status = { State: 'assigned', Message: 'scheduler assigned task to node', Timestamp: new Date(o.now).toISOString() };
+      out.create.push(t);
+      mine.push(t);
+    });
     const n = replicas(svc);
     if (n !== undefined) {
       const bySlot = new Map<number, PlanTask[]>();
@@ -155,11 +161,12 @@ export function plan(services: PlanService[], tasks: PlanTask[], nodes: PlanNode
 }
 
 /**
- * Rolling update, stop-first: tasks made from an older spec are shut down `Parallelism` at a time
- * (0 = all), and the next batch waits until the replacements run (plus `Delay`); the slot loop
- * then fills each freed slot from the current spec.
+ * Rolling update: tasks made from an older spec are replaced `Parallelism` at a time (0 = all);
+ * the next batch waits until the replacements run (plus `Delay`). Stop-first shuts the old task
+ * and lets the slot loop refill the slot; start-first starts the new task in the same slot first
+ * and shuts the old one once the new one runs.
  */
-function rollingUpdate(svc: PlanService, mine: PlanTask[], now: number, shut: (t: PlanTask, desired: string) => void): void {
+function rollingUpdate(svc: PlanService, mine: PlanTask[], now: number, shut: (t: PlanTask, desired: string) => void, startReplacement: (old: PlanTask) => void): void {
   const template = canonical(svc.Spec.TaskTemplate ?? {});
   const fresh = (t: PlanTask) => canonical(t.Spec ?? {}) === template;
   const dirty = mine.filter((t) => runnable(t) && !fresh(t));
@@ -169,8 +176,16 @@ function rollingUpdate(svc: PlanService, mine: PlanTask[], now: number, shut: (t
   const newOnes = mine.filter((t) => runnable(t) && fresh(t));
   const starting = newOnes.filter((t) => stateRank(t.Status.State) < stateRank('running')).length;
   const lastUp = Math.max(0, ...newOnes.filter((t) => t.Status.State === 'running').map((t) => Date.parse(t.Status.Timestamp)));
-  if (starting > 0 || (cfg.Delay && now - lastUp < cfg.Delay / 1e6)) return;
   dirty.sort((a, b) => (a.Slot ?? 0) - (b.Slot ?? 0));
+  if (cfg.Order === 'start-first') {
+    const place = (t: PlanTask) => String(t.Slot ?? t.NodeID);
+    const successor = (t: PlanTask) => newOnes.find((x) => place(x) === place(t));
+    for (const t of dirty) if (successor(t)?.Status.State === 'running') shut(t, 'shutdown');
+    if (starting > 0 || (cfg.Delay && now - lastUp < cfg.Delay / 1e6)) return;
+    for (const t of dirty.filter((x) => !successor(x)).slice(0, parallelism)) startReplacement(t);
+    return;
+  }
+  if (starting > 0 || (cfg.Delay && now - lastUp < cfg.Delay / 1e6)) return;
   for (const t of dirty.slice(0, parallelism)) shut(t, 'shutdown');
 }
 
