@@ -26,3 +26,28 @@ bench_cleanup() {
   for c in ${CGROUPS:-}; do rmdir /sys/fs/cgroup/*/"$c"/*/ /sys/fs/cgroup/*/"$c" 2>/dev/null; done
   rm -rf "$W"
 }
+
+# start_shoald NETNS CGROUP_PARENT: shoald under $W/s in NETNS, busybox:latest imported from $tar;
+# sets SPID and S (the shoal CLI for it).
+start_shoald() {
+  mkdir -p "$W/s"
+  setsid "$HERE/scripts/netns-exec.sh" "$1" "$HERE/bin/shoald" --data-root "$W/s/root" --exec-root "$W/s/exec" \
+    -H "unix://$W/s/shoal.sock" --pidfile "$W/s/pid" --cgroup-parent "$2" </dev/null >"$W/s/log" 2>&1 &
+  S="$HERE/bin/shoal -H unix://$W/s/shoal.sock"
+  for _ in $(seq 100); do $S version >/dev/null 2>&1 && break; sleep 0.1; done
+  SPID=$(cat "$W/s/pid")
+  $S import --change 'CMD ["sh"]' "$tar" busybox:latest >/dev/null
+}
+
+# start_dockerd NETNS CGROUP_PARENT: the reference dockerd under $W/d in NETNS, busybox:latest
+# imported; sets DPID and exports DOCKER_HOST.
+start_dockerd() {
+  mkdir -p "$W/d"; printf '{"deprecated-key-path": "%s"}\n' "$W/d/key.json" > "$W/d/daemon.json"
+  setsid "$HERE/scripts/netns-exec.sh" "$1" dockerd --data-root "$W/d/root" --exec-root "$W/d/exec" --pidfile "$W/d/pid" \
+    -H "unix://$W/d/docker.sock" --config-file "$W/d/daemon.json" --exec-opt native.cgroupdriver=cgroupfs \
+    --cgroup-parent "$2" --storage-driver overlay2 </dev/null >"$W/d/log" 2>&1 &
+  export DOCKER_HOST="unix://$W/d/docker.sock"
+  for _ in $(seq 300); do docker info >/dev/null 2>&1 && break; sleep 0.2; done
+  DPID=$(cat "$W/d/pid")
+  docker import --change 'CMD ["sh"]' "$tar" busybox:latest >/dev/null
+}

@@ -39,13 +39,7 @@ rps() { # URL: requests/s reported by wrk run in the client namespace
 ready() { for _ in $(seq 100); do ip netns exec $NS_C curl -sf -m 1 "$1" >/dev/null && return 0; sleep 0.1; done; echo "not answering: $1" >&2; return 1; }
 
 # --- shoal
-mkdir -p "$W/s"
-setsid "$HERE/scripts/netns-exec.sh" $NS_S "$HERE/bin/shoald" --data-root "$W/s/root" --exec-root "$W/s/exec" \
-  -H "unix://$W/s/shoal.sock" --pidfile "$W/s/pid" --cgroup-parent shoalnetbench </dev/null >"$W/s/log" 2>&1 &
-S="$HERE/bin/shoal -H unix://$W/s/shoal.sock"
-for _ in $(seq 100); do $S version >/dev/null 2>&1 && break; sleep 0.1; done
-SPID=$(cat "$W/s/pid")
-$S import --change 'CMD ["sh"]' "$tar" busybox:latest >/dev/null
+start_shoald $NS_S shoalnetbench
 $S run -d --name web -p 8080:80 busybox sh -c "$HTTPD" >/dev/null
 sip=$($S inspect -f '{{.NetworkSettings.IPAddress}}' web)
 ip -n $NS_C route add 172.17.0.0/16 via 10.231.1.2
@@ -57,14 +51,7 @@ ip -n $NS_C route del 172.17.0.0/16 via 10.231.1.2
 # --- docker (reference), when installed
 d_pub=- d_dir=-
 if command -v dockerd >/dev/null 2>&1; then
-  mkdir -p "$W/d"; printf '{"deprecated-key-path": "%s"}\n' "$W/d/key.json" > "$W/d/daemon.json"
-  setsid "$HERE/scripts/netns-exec.sh" $NS_D dockerd --data-root "$W/d/root" --exec-root "$W/d/exec" --pidfile "$W/d/pid" \
-    -H "unix://$W/d/docker.sock" --config-file "$W/d/daemon.json" --exec-opt native.cgroupdriver=cgroupfs \
-    --cgroup-parent shoalnetbench-ref --storage-driver overlay2 </dev/null >"$W/d/log" 2>&1 &
-  export DOCKER_HOST="unix://$W/d/docker.sock"
-  for _ in $(seq 300); do docker info >/dev/null 2>&1 && break; sleep 0.2; done
-  DPID=$(cat "$W/d/pid")
-  docker import --change 'CMD ["sh"]' "$tar" busybox:latest >/dev/null
+  start_dockerd $NS_D shoalnetbench-ref
   docker run -d --name web -p 8080:80 busybox sh -c "$HTTPD" >/dev/null
   dip=$(docker inspect -f '{{.NetworkSettings.IPAddress}}' web)
   ip -n $NS_C route add 172.17.0.0/16 via 10.231.2.2

@@ -28,13 +28,7 @@ command -v bc >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get install -y 
 
 # --- shoal
 ip netns add $NS_S; ip -n $NS_S link set lo up
-mkdir -p "$W/s"
-setsid "$HERE/scripts/netns-exec.sh" $NS_S "$HERE/bin/shoald" --data-root "$W/s/root" --exec-root "$W/s/exec" \
-  -H "unix://$W/s/shoal.sock" --pidfile "$W/s/pid" --cgroup-parent shoalbench </dev/null >"$W/s/log" 2>&1 &
-S="$HERE/bin/shoal -H unix://$W/s/shoal.sock"
-for _ in $(seq 100); do $S version >/dev/null 2>&1 && break; sleep 0.1; done
-SPID=$(cat "$W/s/pid")
-$S import --change 'CMD ["sh"]' "$tar" busybox:latest >/dev/null
+start_shoald $NS_S shoalbench
 $S run --rm busybox true   # warm-up
 read -r s_med s_p90 < <(time_runs $S run --rm busybox true | stats)
 read -r s_nmed s_np90 < <(time_runs $S run --rm --network none busybox true | stats)
@@ -47,14 +41,7 @@ s_conmon=$(sum_rss_mib $(for p in $(ip netns pids $NS_S); do [ "$(cat /proc/$p/c
 d_med=- d_p90=- d_nmed=- d_np90=- d_idle=- d_busy=- d_ctd=- d_shims=-
 if command -v dockerd >/dev/null 2>&1; then
   ip netns add $NS_D; ip -n $NS_D link set lo up
-  mkdir -p "$W/d"; printf '{"deprecated-key-path": "%s"}\n' "$W/d/key.json" > "$W/d/daemon.json"
-  setsid "$HERE/scripts/netns-exec.sh" $NS_D dockerd --data-root "$W/d/root" --exec-root "$W/d/exec" --pidfile "$W/d/pid" \
-    -H "unix://$W/d/docker.sock" --config-file "$W/d/daemon.json" --exec-opt native.cgroupdriver=cgroupfs \
-    --cgroup-parent shoalbench-ref --storage-driver overlay2 </dev/null >"$W/d/log" 2>&1 &
-  export DOCKER_HOST="unix://$W/d/docker.sock"
-  for _ in $(seq 300); do docker info >/dev/null 2>&1 && break; sleep 0.2; done
-  DPID=$(cat "$W/d/pid")
-  docker import --change 'CMD ["sh"]' "$tar" busybox:latest >/dev/null
+  start_dockerd $NS_D shoalbench-ref
   docker run --rm busybox true
   read -r d_med d_p90 < <(time_runs docker run --rm busybox true | stats)
   read -r d_nmed d_np90 < <(time_runs docker run --rm --network none busybox true | stats)
