@@ -1,5 +1,5 @@
 import { hostname as osHostname } from 'node:os';
-import { BadRequest, Conflict, NotFound, ServerError, ApiError } from '../api/errors.js';
+import { BadRequest, Conflict, ServerError, ApiError } from '../api/errors.js';
 import type { Logger } from '../daemon/logger.js';
 import { resolveAdvertiseAddr, splitHostPort } from './node/addresses.js';
 import { SwarmDir, type LocalSwarmState } from './node/local-state.js';
@@ -8,6 +8,7 @@ import { defaultClusterSpec, describeThisNode, KEY, newNodeObject, newSwarmId, t
 import type { SwarmBackend, SwarmStore } from './backend.js';
 import { TaskExecutor, type TaskEngine, type TaskStatusReport } from './agent/executor.js';
 import * as svc from './manager/services.js';
+import { findByRef } from './manager/find-ref.js';
 
 // This node's part in a swarm: init/join/leave, the manager's API (cluster and node objects in
 // etcd), the control port other nodes talk to, and the heartbeat every node sends.
@@ -548,10 +549,7 @@ export class Swarm {
   }
 
   async getTask(ref: string): Promise<any> {
-    const all = await this.listTasks({ get: () => [], contains: () => false });
-    const t = all.find((x) => x.ID === ref) ?? (() => { const p = all.filter((x) => x.ID.startsWith(ref)); return p.length === 1 ? p[0] : undefined; })();
-    if (!t) throw new NotFound(`task ${ref} not found`);
-    return t;
+    return findByRef(await this.listTasks({ get: () => [], contains: () => false }), ref, 'task');
   }
 
   /** Leader only: a node is Ready while its heartbeat key lives, Down when it expired. */
@@ -625,13 +623,7 @@ export class Swarm {
   }
 
   async getNode(ref: string): Promise<any> {
-    const all = await this.listNodes({ get: () => [], contains: () => false });
-    const n = all.find((x) => x.ID === ref) ?? all.filter((x) => x.Description?.Hostname === ref)[0] ?? (() => {
-      const p = all.filter((x) => x.ID.startsWith(ref));
-      return p.length === 1 ? p[0] : undefined;
-    })();
-    if (!n) throw new NotFound(`node ${ref} not found`);
-    return n;
+    return findByRef(await this.listNodes({ get: () => [], contains: () => false }), ref, 'node', (x) => x.Description?.Hostname);
   }
 
   async updateNode(ref: string, version: number, spec: any): Promise<void> {

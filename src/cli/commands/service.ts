@@ -1,5 +1,5 @@
 // shoal service create / ls / ps / inspect / rm / scale
-import type { CmdDef, Ctx } from '../command.js';
+import type { CmdDef, Ctx, Opts } from '../command.js';
 import { filtersJson, parseFilters } from '../client.js';
 import { errorMessage, StatusError } from '../errors.js';
 import { humanDuration, renderList } from '../fmt.js';
@@ -148,25 +148,32 @@ export async function taskRows(ctx: Ctx, tasks: any[], noTrunc: boolean): Promis
   return out;
 }
 
+/** `service ps` and `node ps` print tasks the same way. */
+async function renderTasks(ctx: Ctx, tasks: any[], o: Opts): Promise<string> {
+  const rows = await taskRows(ctx, tasks, !!o.noTrunc);
+  const format = o.quiet && !o.format ? '{{.ID}}' : o.format || undefined;
+  return renderList(format, 'table {{.ID}}\t{{.Name}}\t{{.Image}}\t{{.Node}}\t{{.DesiredState}}\t{{.CurrentState}}\t{{.Error}}\t{{.Ports}}', rows, TASK_HEADERS);
+}
+
+const TASK_LIST_OPTIONS: CmdDef['options'] = [
+  { long: 'filter', short: 'f', kind: 'list', type: 'filter', desc: 'Filter output based on conditions provided' },
+  { long: 'format', kind: 'string', desc: 'Pretty-print tasks using a Go template' },
+  { long: 'no-trunc', kind: 'bool', desc: 'Do not truncate output' },
+  { long: 'quiet', short: 'q', kind: 'bool', desc: 'Only display task IDs' },
+];
+
 export const servicePsCmd: CmdDef = {
   name: 'ps',
   usage: '[OPTIONS] SERVICE [SERVICE...]',
   short: 'List the tasks of one or more services',
   args: { min: 1 },
-  options: [
-    { long: 'filter', short: 'f', kind: 'list', type: 'filter', desc: 'Filter output based on conditions provided' },
-    { long: 'format', kind: 'string', desc: 'Pretty-print tasks using a Go template' },
-    { long: 'no-trunc', kind: 'bool', desc: 'Do not truncate output' },
-    { long: 'quiet', short: 'q', kind: 'bool', desc: 'Only display task IDs' },
-  ],
+  options: TASK_LIST_OPTIONS,
   async run(ctx, args, o) {
     const filters = parseFilters(o.filter);
     const ids: string[] = [];
     for (const a of args) ids.push((await ctx.client().get(`/services/${enc(a)}`)).ID);
     const tasks: any[] = await ctx.client().get('/tasks', { filters: filtersJson({ ...filters, service: ids }) });
-    const rows = await taskRows(ctx, tasks, !!o.noTrunc);
-    const format = o.quiet && !o.format ? '{{.ID}}' : o.format || undefined;
-    ctx.out(renderList(format, 'table {{.ID}}\t{{.Name}}\t{{.Image}}\t{{.Node}}\t{{.DesiredState}}\t{{.CurrentState}}\t{{.Error}}\t{{.Ports}}', rows, TASK_HEADERS));
+    ctx.out(await renderTasks(ctx, tasks, o));
     return 0;
   },
 };
@@ -225,18 +232,11 @@ export const nodePsCmd: CmdDef = {
   name: 'ps',
   usage: '[OPTIONS] [NODE...]',
   short: 'List tasks running on one or more nodes, defaults to current node',
-  options: [
-    { long: 'filter', short: 'f', kind: 'list', type: 'filter', desc: 'Filter output based on conditions provided' },
-    { long: 'format', kind: 'string', desc: 'Pretty-print tasks using a Go template' },
-    { long: 'no-trunc', kind: 'bool', desc: 'Do not truncate output' },
-    { long: 'quiet', short: 'q', kind: 'bool', desc: 'Only display task IDs' },
-  ],
+  options: TASK_LIST_OPTIONS,
   async run(ctx, args, o) {
     const nodes = args.length ? args : ['self'];
     const tasks: any[] = await ctx.client().get('/tasks', { filters: filtersJson({ ...parseFilters(o.filter), node: nodes }) });
-    const rows = await taskRows(ctx, tasks, !!o.noTrunc);
-    const format = o.quiet && !o.format ? '{{.ID}}' : o.format || undefined;
-    ctx.out(renderList(format, 'table {{.ID}}\t{{.Name}}\t{{.Image}}\t{{.Node}}\t{{.DesiredState}}\t{{.CurrentState}}\t{{.Error}}\t{{.Ports}}', rows, TASK_HEADERS));
+    ctx.out(await renderTasks(ctx, tasks, o));
     return 0;
   },
 };

@@ -1,4 +1,5 @@
 import type { Logger } from '../../daemon/logger.js';
+import { TERMINAL } from '../manager/planner.js';
 
 // The agent's side of tasks: given this node's assignments, make the engine match them (create
 // and start the task's container, stop and remove it when the manager wants it gone) and report
@@ -27,7 +28,6 @@ export interface TaskEngine {
   remove(id: string): Promise<void>;
 }
 
-const TERMINAL = new Set(['complete', 'shutdown', 'failed', 'rejected', 'orphaned']);
 
 export class TaskExecutor {
   private busy = new Set<string>();

@@ -1,8 +1,9 @@
-import { BadRequest, Conflict, NotFound } from '../../api/errors.js';
+import { BadRequest, Conflict } from '../../api/errors.js';
 import type { SwarmStore } from '../backend.js';
 import type { Assignment, TaskStatusReport } from '../agent/executor.js';
+import { findByRef } from './find-ref.js';
 import { KEY, newSwarmId, type NodeObject } from './objects.js';
-import { plan, stateRank, TERMINAL, type PlanService, type PlanTask } from './planner.js';
+import { plan, stateRank, type PlanService, type PlanTask } from './planner.js';
 
 // Services and tasks in the store: the control API (specs in, validated, written once), the
 // dispatcher's view (a node's assignments, task status reports) and the leader's reconcile pass
@@ -37,13 +38,7 @@ export async function listServices(store: SwarmStore): Promise<ServiceObject[]> 
 }
 
 export async function findService(store: SwarmStore, ref: string): Promise<ServiceObject> {
-  const all = await listServices(store);
-  const s = all.find((x) => x.ID === ref) ?? all.find((x) => x.Spec.Name === ref) ?? (() => {
-    const p = all.filter((x) => x.ID.startsWith(ref));
-    return p.length === 1 ? p[0] : undefined;
-  })();
-  if (!s) throw new NotFound(`service ${ref} not found`);
-  return s;
+  return findByRef(await listServices(store), ref, 'service', (x) => x.Spec.Name);
 }
 
 export async function updateService(store: SwarmStore, ref: string, version: number, spec: any, rollback = false): Promise<{ Warnings: string[] | null }> {
@@ -125,4 +120,3 @@ export function serviceStatus(s: ServiceObject, tasks: PlanTask[], nodes: NodeOb
   return { RunningTasks: running, DesiredTasks: desired, CompletedTasks: mine.filter((t) => t.Status.State === 'complete').length };
 }
 
-export { TERMINAL };
