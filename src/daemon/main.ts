@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ApiServer } from '../api/server.js';
@@ -64,8 +65,9 @@ export async function main(argv: string[]): Promise<void> {
     taskEngine: {
       taskContainers: () => mgr.store.all().filter((c) => c.Config.Labels?.['com.docker.swarm.task.id']).map((c) => ({
         id: c.Id, taskId: c.Config.Labels['com.docker.swarm.task.id'], running: c.State.Running, status: c.State.Status,
-        exitCode: c.State.ExitCode, pid: c.State.Pid, error: c.State.Error,
+        exitCode: c.State.ExitCode, pid: c.State.Pid, error: c.State.Error, health: c.State.Health?.Status,
       })),
+      hostname: () => os.hostname(),
       hasImage: (ref) => !!images.tryResolve(ref),
       create: async (body, name) => (await mgr.create(body, name)).Id,
       start: (id) => mgr.start(id),

@@ -3,27 +3,40 @@ import type { CmdDef, Ctx, Opts } from '../command.js';
 import { filtersJson, parseFilters } from '../client.js';
 import { errorMessage, StatusError } from '../errors.js';
 import { humanDuration, renderList } from '../fmt.js';
-import { parseDuration } from '../../util/go-units.js';
 import { inspectRefs } from './inspect.js';
+import { buildServiceSpec, CREATE_OPTIONS, UPDATE_OPTIONS, updateServiceSpec } from './service-spec.js';
 
 const enc = encodeURIComponent;
 const title = (s: string) => (s ? s[0].toUpperCase() + s.slice(1) : s);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function kv(list: string[] | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const l of list ?? []) { const i = l.indexOf('='); if (i < 0) out[l] = ''; else out[l.slice(0, i)] = l.slice(i + 1); }
-  return out;
-}
-
-/** Waits until every wanted task runs, printing docker's final progress lines. */
-async function waitConverged(ctx: Ctx, id: string, timeoutMs = 120_000): Promise<void> {
+/**
+ * Waits until every wanted task runs (and, after an update, until the update is done), printing
+ * docker's final progress lines; a paused or rolled-back update ends in docker's errors.
+ */
+async function waitConverged(ctx: Ctx, id: string, quiet: boolean, update = false, timeoutMs = 300_000): Promise<void> {
   const end = Date.now() + timeoutMs;
+  let rolledBack = '';
   for (;;) {
     const [svc] = await ctx.client().get('/services', { status: 'true', filters: filtersJson({ id: [id] }) });
-    const st = svc?.ServiceStatus;
-    if (st && st.RunningTasks === st.DesiredTasks) {
-      ctx.out(`overall progress: ${st.RunningTasks} out of ${st.DesiredTasks} tasks \nverify: Service converged \n`);
+    if (!svc) throw new StatusError(`service ${id} not found`, 1);
+    const st = svc.ServiceStatus;
+    const us = svc.UpdateStatus;
+    if (update && us?.State === 'paused') throw new StatusError(`service update paused: ${us.Message}`, 1);
+    if (update && us?.State === 'rollback_paused') throw new StatusError(`service rollback paused: ${us.Message}`, 1);
+    if (update && us?.State === 'rollback_started' && us.Message !== 'manually requested rollback' && !rolledBack) {
+      rolledBack = us.Message;
+      if (!quiet) ctx.out(`rollback: ${us.Message}\n`);
+    }
+    const updating = update && (us?.State === 'updating' || us?.State === 'rollback_started');
+    if (st && st.RunningTasks === st.DesiredTasks && !updating && !svc.Spec.Mode?.ReplicatedJob && !svc.Spec.Mode?.GlobalJob) {
+      if (!quiet) ctx.out(`overall progress: ${st.RunningTasks} out of ${st.DesiredTasks} tasks \nverify: Service converged \n`);
+      if (rolledBack) throw new StatusError(`service rolled back: ${us?.Message ?? 'rollback completed'}`, 1);
+      return;
+    }
+    const rj = svc.Spec.Mode?.ReplicatedJob;
+    if (st && (rj ? st.CompletedTasks >= Number(rj.TotalCompletions ?? 1) : svc.Spec.Mode?.GlobalJob && st.DesiredTasks === 0 && st.RunningTasks === 0)) {
+      if (!quiet) ctx.out(`job complete: ${st.CompletedTasks} out of ${rj?.TotalCompletions ?? st.CompletedTasks} tasks\n`);
       return;
     }
     if (Date.now() > end) throw new StatusError(`service ${id} did not converge: ${st?.RunningTasks ?? 0} out of ${st?.DesiredTasks ?? '?'} tasks running`, 1);
@@ -37,57 +50,67 @@ export const serviceCreateCmd: CmdDef = {
   short: 'Create a new service',
   args: { min: 1 },
   interspersed: false,
-  options: [
-    { long: 'constraint', kind: 'list', desc: 'Placement constraints' },
-    { long: 'container-label', kind: 'list', desc: 'Container labels' },
-    { long: 'detach', short: 'd', kind: 'bool', desc: 'Exit immediately instead of waiting for the service to converge' },
-    { long: 'entrypoint', kind: 'string', desc: 'Overwrite the default ENTRYPOINT of the image' },
-    { long: 'env', short: 'e', kind: 'list', desc: 'Set environment variables' },
-    { long: 'hostname', kind: 'string', desc: 'Container hostname' },
-    { long: 'label', short: 'l', kind: 'list', desc: 'Service labels' },
-    { long: 'mode', kind: 'string', desc: 'Service mode ("replicated", "global")', def: 'replicated' },
-    { long: 'name', kind: 'string', desc: 'Service name' },
-    { long: 'no-resolve-image', kind: 'bool', desc: 'Do not query the registry to resolve image digest and supported platforms' },
-    { long: 'quiet', short: 'q', kind: 'bool', desc: 'Suppress progress output' },
-    { long: 'read-only', kind: 'bool', desc: "Mount the container's root filesystem as read only" },
-    { long: 'replicas', kind: 'string', desc: 'Number of tasks' },
-    { long: 'restart-condition', kind: 'string', desc: 'Restart when condition is met ("none", "on-failure", "any")' },
-    { long: 'restart-delay', kind: 'string', desc: 'Delay between restart attempts (ns|us|ms|s|m|h)' },
-    { long: 'restart-max-attempts', kind: 'string', desc: 'Maximum number of restarts before giving up' },
-    { long: 'stop-grace-period', kind: 'string', desc: 'Time to wait before force killing a container (ns|us|ms|s|m|h)' },
-    { long: 'stop-signal', kind: 'string', desc: 'Signal to stop the container' },
-    { long: 'user', short: 'u', kind: 'string', desc: 'Username or UID (format: <name|uid>[:<group|gid>])' },
-    { long: 'workdir', short: 'w', kind: 'string', desc: 'Working directory inside the container' },
-  ],
+  options: CREATE_OPTIONS,
   async run(ctx, args, o) {
     const [image, ...cmd] = args;
-    const ns = (v: string | undefined) => (v ? parseDuration(v) * 1e6 : undefined);
-    const mode = o.mode === 'global' ? { Global: {} } : { Replicated: { Replicas: o.replicas !== undefined ? Number(o.replicas) : 1 } };
-    if (o.mode !== 'global' && o.mode !== 'replicated') throw new Error(`invalid mode: ${o.mode}`);
-    if (o.mode === 'global' && o.replicas !== undefined) throw new Error('replicas can only be used with replicated or replicated-job mode');
-    const restart: any = {};
-    if (o.restartCondition) restart.Condition = o.restartCondition;
-    if (o.restartDelay) restart.Delay = ns(o.restartDelay);
-    if (o.restartMaxAttempts) restart.MaxAttempts = Number(o.restartMaxAttempts);
-    const spec = {
-      Name: o.name || undefined, Labels: kv(o.label), Mode: mode,
-      TaskTemplate: {
-        ContainerSpec: {
-          Image: image, Args: cmd.length ? cmd : undefined, Command: o.entrypoint ? o.entrypoint.split(/\s+/) : undefined,
-          Env: o.env?.length ? o.env : undefined, Labels: kv(o.containerLabel), Dir: o.workdir, User: o.user, Hostname: o.hostname,
-          ReadOnly: !!o.readOnly, StopSignal: o.stopSignal, StopGracePeriod: ns(o.stopGracePeriod),
-        },
-        RestartPolicy: Object.keys(restart).length ? restart : undefined,
-        Placement: o.constraint?.length ? { Constraints: o.constraint } : undefined,
-      },
-    };
+    const spec = buildServiceSpec(image, cmd, o, ctx.io.env, process.cwd());
     const res = await ctx.client().post<{ ID: string; Warnings?: string[] | null }>('/services/create', undefined, spec);
     for (const w of res.Warnings ?? []) ctx.err(`${w}\n`);
     ctx.out(`${res.ID}\n`);
-    if (!o.detach) await waitConverged(ctx, res.ID);
+    if (!o.detach) await waitConverged(ctx, res.ID, !!o.quiet);
     return 0;
   },
 };
+
+export const serviceUpdateCmd: CmdDef = {
+  name: 'update',
+  usage: '[OPTIONS] SERVICE',
+  short: 'Update a service',
+  args: { min: 1, max: 1 },
+  options: UPDATE_OPTIONS,
+  async run(ctx, [ref], o) {
+    const cur = await ctx.client().get(`/services/${enc(ref)}`);
+    const rollback = !!o.rollback;
+    if (rollback && [...o._changed].some((f) => !['rollback', 'detach', 'quiet'].includes(f))) throw new StatusError('other flags may not be combined with --rollback', 1);
+    const spec = rollback ? cur.Spec : updateServiceSpec(cur.Spec, o, ctx.io.env, process.cwd());
+    const res = await ctx.client().post<{ Warnings?: string[] | null }>(`/services/${enc(cur.ID)}/update`, { version: String(cur.Version.Index), ...(rollback ? { rollback: 'previous' } : {}) }, spec);
+    for (const w of res?.Warnings ?? []) ctx.err(`${w}\n`);
+    ctx.out(`${ref}\n`);
+    if (!o.detach) await waitConverged(ctx, cur.ID, !!o.quiet, true);
+    return 0;
+  },
+};
+
+export const serviceRollbackCmd: CmdDef = {
+  name: 'rollback',
+  usage: '[OPTIONS] SERVICE',
+  short: 'Revert changes to a service\'s configuration',
+  args: { min: 1, max: 1 },
+  options: [
+    { long: 'detach', short: 'd', kind: 'bool', desc: 'Exit immediately instead of waiting for the service to converge' },
+    { long: 'quiet', short: 'q', kind: 'bool', desc: 'Suppress progress output' },
+  ],
+  async run(ctx, [ref], o) {
+    const cur = await ctx.client().get(`/services/${enc(ref)}`);
+    await ctx.client().post(`/services/${enc(cur.ID)}/update`, { version: String(cur.Version.Index), rollback: 'previous' }, cur.Spec);
+    ctx.out(`${ref}\n`);
+    if (!o.detach) await waitConverged(ctx, cur.ID, !!o.quiet, true);
+    return 0;
+  },
+};
+
+function modeName(m: any): string {
+  return m?.Global ? 'global' : m?.ReplicatedJob ? 'replicated job' : m?.GlobalJob ? 'global job' : 'replicated';
+}
+
+/** docker's REPLICAS column: `3/3`, `3/3 (max 1 per node)`, jobs `0/3 (3/3 completed)`. */
+function replicasText(s: any): string {
+  const st = s.ServiceStatus ?? {};
+  const base = `${st.RunningTasks ?? 0}/${st.DesiredTasks ?? 0}`;
+  if (s.Spec.Mode?.ReplicatedJob || s.Spec.Mode?.GlobalJob) return `${base} (${st.CompletedTasks ?? 0}/${s.Spec.Mode.ReplicatedJob?.TotalCompletions ?? st.DesiredTasks ?? 0} completed)`;
+  const max = s.Spec.TaskTemplate?.Placement?.MaxReplicas;
+  return max ? `${base} (max ${max} per node)` : base;
+}
 
 const SERVICE_HEADERS = { ID: 'ID', Name: 'NAME', Mode: 'MODE', Replicas: 'REPLICAS', Image: 'IMAGE', Ports: 'PORTS' };
 
@@ -106,8 +129,7 @@ export const serviceLsCmd: CmdDef = {
     const list: any[] = await ctx.client().get('/services', { status: 'true', filters: filtersJson(parseFilters(o.filter)) });
     list.sort((a, b) => a.Spec.Name.localeCompare(b.Spec.Name));
     const rows = list.map((s) => ({
-      ID: s.ID.slice(0, 12), Name: s.Spec.Name, Mode: s.Spec.Mode?.Global ? 'global' : 'replicated',
-      Replicas: `${s.ServiceStatus?.RunningTasks ?? 0}/${s.ServiceStatus?.DesiredTasks ?? 0}`,
+      ID: s.ID.slice(0, 12), Name: s.Spec.Name, Mode: modeName(s.Spec.Mode), Replicas: replicasText(s),
       Image: String(s.Spec.TaskTemplate?.ContainerSpec?.Image ?? '').replace(/@sha256:.*$/, ''), Ports: '',
     }));
     const format = o.quiet && !o.format ? '{{.ID}}' : o.format || undefined;
@@ -220,7 +242,7 @@ export const serviceScaleCmd: CmdDef = {
         const spec = { ...s.Spec, Mode: { Replicated: { Replicas: Number(n) } } };
         await ctx.client().post(`/services/${enc(s.ID)}/update`, { version: String(s.Version.Index) }, spec);
         ctx.out(`${name} scaled to ${n}\n`);
-        if (!o.detach) await waitConverged(ctx, s.ID);
+        if (!o.detach) await waitConverged(ctx, s.ID, false);
       } catch (e) { errs.push(errorMessage(e)); }
     }
     if (errs.length) throw new StatusError(errs.join('\n'), 1);

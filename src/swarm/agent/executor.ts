@@ -1,5 +1,5 @@
 import type { Logger } from '../../daemon/logger.js';
-import { TERMINAL } from '../manager/planner.js';
+import { stateRank, TERMINAL } from '../manager/planner.js';
 
 // The agent's side of tasks: given this node's assignments, make the engine match them (create
 // and start the task's container, stop and remove it when the manager wants it gone) and report
@@ -20,7 +20,9 @@ export interface TaskStatusReport { taskId: string; state: string; message: stri
 
 export interface TaskEngine {
   /** containers carrying com.docker.swarm.task.id, with their state */
-  taskContainers(): { id: string; taskId: string; running: boolean; status: string; exitCode: number; pid: number; error: string }[];
+  taskContainers(): { id: string; taskId: string; running: boolean; status: string; exitCode: number; pid: number; error: string; health?: string }[];
+  /** this node's hostname, for `{{.Node.Hostname}}` templates */
+  hostname(): string;
   hasImage(ref: string): boolean;
   create(body: any, name: string): Promise<string>;
   start(id: string): Promise<void>;
@@ -49,6 +51,15 @@ export class TaskExecutor {
       const wantRunning = a.DesiredState === 'running' || a.DesiredState === 'ready';
       if (wantRunning) {
         if (c) {
+          if (c.running && c.health === 'unhealthy') {
+            // like Docker: an unhealthy task container is stopped and the task fails (the orchestrator replaces it)
+            this.busy.add(a.ID);
+            void this.engine.stop(c.id, 0).catch(() => undefined).finally(() => this.busy.delete(a.ID));
+            reports.push({ taskId: a.ID, state: 'failed', message: 'started', err: 'task: non-zero exit (137): dockerexec: unhealthy container', containerId: c.id, exitCode: 137 });
+            continue;
+          }
+          // with a healthcheck a task counts as running only once healthy
+          if (c.running && c.health === 'starting') { if (stateRank(a.State) < stateRank('starting')) reports.push({ taskId: a.ID, state: 'starting', message: 'starting', containerId: c.id, pid: c.pid }); continue; }
           if (c.running) { if (a.State !== 'running') reports.push({ taskId: a.ID, state: 'running', message: 'started', containerId: c.id, pid: c.pid }); continue; }
           if (c.status === 'created') continue;
           if (TERMINAL.has(a.State)) continue;
@@ -82,6 +93,16 @@ export class TaskExecutor {
     return reports;
   }
 
+  /** Docker's service templates: {{.Service.Name}}, {{.Task.Slot}}, {{.Node.Hostname}}... */
+  expand(v: string, a: Assignment, taskName: string): string {
+    const vals: Record<string, string> = {
+      'Service.ID': a.ServiceID, 'Service.Name': a.ServiceName, 'Node.ID': a.NodeID, 'Node.Hostname': this.engine.hostname(),
+      'Node.Platform.OS': 'linux', 'Node.Platform.Architecture': process.arch === 'x64' ? 'x86_64' : process.arch,
+      'Task.ID': a.ID, 'Task.Name': taskName, 'Task.Slot': String(a.Slot ?? a.NodeID),
+    };
+    return v.replace(/\{\{\s*\.([\w.]+)\s*\}\}/g, (m, k: string) => vals[k] ?? m);
+  }
+
   private async startTask(a: Assignment): Promise<TaskStatusReport> {
     const cs = a.Spec?.ContainerSpec ?? {};
     const image = String(cs.Image ?? '').replace(/@sha256:[0-9a-f]+$/, '');
@@ -91,16 +112,25 @@ export class TaskExecutor {
       ...(cs.Labels ?? {}), 'com.docker.swarm.node.id': a.NodeID, 'com.docker.swarm.service.id': a.ServiceID,
       'com.docker.swarm.service.name': a.ServiceName, 'com.docker.swarm.task': '', 'com.docker.swarm.task.id': a.ID, 'com.docker.swarm.task.name': name,
     };
+    const tpl = (v: string | undefined) => (v ? this.expand(v, a, name) : v);
+    const limits = a.Spec?.Resources?.Limits ?? {};
     const body = {
-      Image: image, Cmd: cs.Args?.length ? cs.Args : undefined, Entrypoint: cs.Command?.length ? cs.Command : undefined, Env: cs.Env ?? [],
-      WorkingDir: cs.Dir ?? '', User: cs.User ?? '', Hostname: cs.Hostname ?? '', Labels: labels, StopSignal: cs.StopSignal,
-      StopTimeout: cs.StopGracePeriod ? Math.round(cs.StopGracePeriod / 1e9) : undefined, Healthcheck: cs.Healthcheck,
-      HostConfig: { ReadonlyRootfs: !!cs.ReadOnly, Init: cs.Init ?? undefined },
+      Image: image, Cmd: cs.Args?.length ? cs.Args : undefined, Entrypoint: cs.Command?.length ? cs.Command : undefined,
+      Env: (cs.Env ?? []).map((e: string) => tpl(e)), WorkingDir: cs.Dir ?? '', User: cs.User ?? '', Hostname: tpl(cs.Hostname) ?? '', Labels: labels,
+      StopSignal: cs.StopSignal, StopTimeout: cs.StopGracePeriod !== undefined ? Math.round(cs.StopGracePeriod / 1e9) : undefined, Healthcheck: cs.Healthcheck,
+      HostConfig: {
+        ReadonlyRootfs: !!cs.ReadOnly, Init: cs.Init ?? undefined,
+        Mounts: (cs.Mounts ?? []).map((m: any) => ({ ...m, ...(m.Source ? { Source: tpl(m.Source) } : {}) })),
+        NanoCpus: limits.NanoCPUs || undefined, Memory: limits.MemoryBytes || undefined, PidsLimit: limits.Pids || undefined,
+        MemoryReservation: a.Spec?.Resources?.Reservations?.MemoryBytes || undefined,
+        Dns: cs.DNSConfig?.Nameservers, DnsSearch: cs.DNSConfig?.Search, DnsOptions: cs.DNSConfig?.Options, ExtraHosts: cs.Hosts,
+      },
     };
     try {
       const id = await this.engine.create(body, name);
       await this.engine.start(id);
-      return { taskId: a.ID, state: 'running', message: 'started', containerId: id };
+      const health = this.engine.taskContainers().find((c) => c.id === id)?.health;
+      return { taskId: a.ID, state: health === 'starting' ? 'starting' : 'running', message: health === 'starting' ? 'starting' : 'started', containerId: id };
     } catch (err) {
       return { taskId: a.ID, state: 'rejected', message: 'starting', err: `starting container failed: ${(err as Error).message}` };
     }

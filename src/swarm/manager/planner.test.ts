@@ -48,7 +48,13 @@ test('failed tasks restart after the delay, up to max attempts; condition none n
   assert.equal(plan([svc('s', 1)], [{ ...failed }], nodes, opts(now)).create.length, 0, 'within the 5 s delay');
   assert.equal(plan([svc('s', 1)], [{ ...failed }], nodes, opts(now + 5000)).create.length, 1);
   assert.equal(plan([svc('s', 1, { RestartPolicy: { Condition: 'none' } })], [{ ...failed }], nodes, opts(now + 9000)).create.length, 0);
-  assert.equal(plan([svc('s', 1, { RestartPolicy: { MaxAttempts: 1 } })], [{ ...failed }], nodes, opts(now + 9000)).create.length, 0);
+  // max attempts counts restarts: 1 allows one more task after the first failure, not after the second
+  const once = plan([svc('s', 1, { RestartPolicy: { MaxAttempts: 1 } })], [{ ...failed }], nodes, opts(now + 9000)).create;
+  assert.equal(once.length, 1);
+  assert.equal(once[0].Restarts, 1);
+  const again: PlanTask = { ...once[0], Status: { State: 'failed', Timestamp: new Date(now + 9000).toISOString() } };
+  assert.equal(plan([svc('s', 1, { RestartPolicy: { MaxAttempts: 1 } })], [{ ...failed }, again], nodes, opts(now + 20000)).create.length, 0);
+  assert.equal(plan([svc('s', 1, { RestartPolicy: { MaxAttempts: 2 } })], [{ ...failed }, again], nodes, opts(now + 20000)).create.length, 1);
 });
 
 test('global services run one task per eligible node; constraints say why nothing fits', () => {
@@ -105,4 +111,69 @@ test('start-first starts the new task in the slot before the old one stops', () 
   const shutIds = p2.update.filter((u) => u.patch.DesiredState === 'shutdown').map((u) => u.id);
   assert.deepEqual(shutIds.map((id) => tasks.find((t) => t.ID === id)!.Slot), [slot], 'then the old one in that slot stops');
   assert.equal(p2.create.length, 1, 'and the next slot starts its new task');
+});
+
+/** An update in progress: the old spec's tasks run, the service has the new spec and UpdateStatus. */
+function updating(failureAction: string | undefined, extra: any = {}) {
+  const nodes = [node('a'), node('b')];
+  const old = svc('s', 4);
+  const t0 = Date.now() - 60_000;
+  const tasks = applied(plan([old], [], nodes, opts(t0))).map((t) => ({ ...t, Status: { ...t.Status, State: 'running' } }));
+  const next = svc('s', 4, { ContainerSpec: { Image: 'broken' } });
+  next.Spec.UpdateConfig = { Parallelism: 2, FailureAction: failureAction, ...extra };
+  next.PreviousSpec = old.Spec;
+  next.UpdateStatus = { State: 'updating', StartedAt: new Date(t0 + 1000).toISOString(), Message: 'update in progress' };
+  return { nodes, old, next, tasks };
+}
+
+test('an update whose new tasks fail pauses (default failure action) and goes no further', () => {
+  const { nodes, next, tasks } = updating(undefined);
+  const p1 = plan([next], tasks, nodes, opts());
+  assert.equal(p1.update.filter((u) => u.patch.DesiredState === 'shutdown').length, 2, 'first batch of 2');
+  // the first batch's new tasks fail to start
+  const failedAt = new Date().toISOString();
+  const after = [...tasks.map((t) => (p1.update.some((u) => u.id === t.ID) ? { ...t, DesiredState: 'shutdown', Status: { ...t.Status, State: 'shutdown' } } : t)),
+    ...p1.create.map((t) => ({ ...t, Status: { State: 'rejected', Err: 'No such image: broken', Timestamp: failedAt } }))];
+  const p2 = plan([next], after, nodes, opts());
+  const st = p2.services.find((s) => s.patch.UpdateStatus)?.patch.UpdateStatus;
+  assert.equal(st?.State, 'paused');
+  assert.match(st!.Message!, /^update paused due to failure or early termination of task t\d+$/);
+  assert.equal(p2.update.filter((u) => u.patch.DesiredState === 'shutdown' && after.find((t) => t.ID === u.id)!.Status.State === 'running').length, 0, 'no more old tasks stop');
+  // paused: nothing moves on, but the failed slots are retried like any failed task
+  const paused = { ...next, UpdateStatus: st };
+  const p3 = plan([paused], after, nodes, opts(Date.now() + 10_000));
+  assert.equal(p3.update.filter((u) => u.patch.DesiredState === 'shutdown' && after.find((t) => t.ID === u.id)!.Status.State === 'running').length, 0);
+  assert.equal(p3.services.length, 0);
+});
+
+test('failure action rollback brings the previous spec back; continue goes on; the ratio tolerates failures', () => {
+  const fail = (action: string, extra: any = {}) => {
+    const { nodes, next, tasks } = updating(action, extra);
+    const p1 = plan([next], tasks, nodes, opts());
+    const after = [...tasks.map((t) => (p1.update.some((u) => u.id === t.ID) ? { ...t, DesiredState: 'shutdown', Status: { ...t.Status, State: 'shutdown' } } : t)),
+      { ...p1.create[0], Status: { State: 'failed', Err: 'task: non-zero exit (1)', Timestamp: new Date().toISOString() } }];
+    return { next, p2: plan([next], after, nodes, opts()) };
+  };
+  const rb = fail('rollback');
+  const patch = rb.p2.services[0]?.patch;
+  assert.equal(patch?.UpdateStatus?.State, 'rollback_started');
+  assert.match(patch!.UpdateStatus!.Message!, /^update rolled back due to failure or early termination of task /);
+  assert.deepEqual(patch!.Spec, rb.next.PreviousSpec);
+  assert.ok('PreviousSpec' in patch! && patch!.PreviousSpec === undefined);
+  assert.equal(fail('continue').p2.services.length, 0, 'continue: no status change');
+  assert.equal(fail('pause', { MaxFailureRatio: 0.5 }).p2.services.length, 0, '1 failure of 4 is under a ratio of 0.5');
+  assert.equal(fail('pause', { MaxFailureRatio: 0.2 }).p2.services[0]?.patch.UpdateStatus?.State, 'paused');
+});
+
+test('UpdateStatus: updating while old tasks remain, completed when none do', () => {
+  const nodes = [node('a')];
+  const old = svc('s', 1);
+  const tasks = applied(plan([old], [], nodes, opts())).map((t) => ({ ...t, Status: { ...t.Status, State: 'running' } }));
+  const next = svc('s', 1, { ContainerSpec: { Image: 'busybox', Env: ['V=2'] } });
+  assert.equal(plan([next], tasks, nodes, opts()).services[0]?.patch.UpdateStatus?.State, 'updating', 'an update found without status gets one');
+  const done = [{ ...tasks[0], DesiredState: 'shutdown', Status: { ...tasks[0].Status, State: 'shutdown' } }, ...applied(plan([next], [], nodes, opts())).map((t) => ({ ...t, Status: { ...t.Status, State: 'running' } }))];
+  next.UpdateStatus = { State: 'updating', StartedAt: new Date().toISOString() };
+  assert.equal(plan([next], done, nodes, opts()).services[0]?.patch.UpdateStatus?.State, 'completed');
+  next.UpdateStatus = { State: 'rollback_started', StartedAt: new Date().toISOString() };
+  assert.equal(plan([next], done, nodes, opts()).services[0]?.patch.UpdateStatus?.Message, 'rollback completed');
 });

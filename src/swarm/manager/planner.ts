@@ -8,7 +8,8 @@ export const stateRank = (s: string): number => TASK_STATES.indexOf(s as TaskSta
 export const TERMINAL: ReadonlySet<string> = new Set(['complete', 'shutdown', 'failed', 'rejected', 'orphaned']);
 
 export interface PlanNode { ID: string; Spec: { Availability: string; Role: string; Labels: Record<string, string> }; Status: { State: string }; Description?: any }
-export interface PlanService { ID: string; Spec: any; deleted?: boolean }
+export interface UpdateStatus { State: string; StartedAt?: string; CompletedAt?: string; Message?: string }
+export interface PlanService { ID: string; Spec: any; PreviousSpec?: any; UpdateStatus?: UpdateStatus; deleted?: boolean }
 export interface PlanTask {
   ID: string;
   ServiceID: string;
@@ -16,6 +17,10 @@ export interface PlanTask {
   NodeID?: string;
   DesiredState: string;
   Status: { State: string; Message?: string; Err?: string; Timestamp: string };
+  /** when the agent first reported it running (an update's failure monitor counts from there) */
+  RunningAt?: string;
+  /** restarts of its slot (or node) so far, carried from task to task for MaxAttempts */
+  Restarts?: number;
   Spec: any;
   CreatedAt: string;
   Version?: { Index: number };
@@ -27,6 +32,8 @@ export interface Plan {
   /** desired-state changes, node assignments, status messages */
   update: { id: string; patch: Partial<PlanTask> }[];
   remove: string[];
+  /** service fields the update orchestrator changes (UpdateStatus; Spec on an automatic rollback) */
+  services: { id: string; patch: Partial<PlanService> }[];
 }
 
 const RESTART_DELAY_NS = 5e9;
@@ -44,7 +51,7 @@ function runnable(t: PlanTask): boolean {
 export interface PlanOptions { now: number; newId: () => string; historyLimit?: number }
 
 export function plan(services: PlanService[], tasks: PlanTask[], nodes: PlanNode[], o: PlanOptions): Plan {
-  const out: Plan = { create: [], update: [], remove: [] };
+  const out: Plan = { create: [], update: [], remove: [], services: [] };
   const nodeById = new Map(nodes.map((n) => [n.ID, n]));
   const ready = (id?: string) => !!id && nodeById.get(id)?.Status.State === 'ready';
   const eligible = nodes.filter((n) => n.Status.State === 'ready' && n.Spec.Availability === 'active');
@@ -103,7 +110,7 @@ export function plan(services: PlanService[], tasks: PlanTask[], nodes: PlanNode
     const mine = tasks.filter((t) => t.ServiceID === svc.ID);
     const restart = svc.Spec.TaskTemplate?.RestartPolicy ?? {};
     const delayMs = (restart.Delay ?? RESTART_DELAY_NS) / 1e6;
-    rollingUpdate(svc, mine, o.now, shut, (old) => {
+    rollingUpdate(svc, mine, o.now, shut, (patch) => out.services.push({ id: svc.ID, patch }), (old) => {
       const t = newTask(svc, old.Slot, old.Slot ? undefined : old.NodeID);
       if (old.Slot) schedule(t, svc);
       else t.Status = { State: 'assigned', Message: 'scheduler assigned task to node', Timestamp: new Date(o.now).toISOString() };
@@ -118,8 +125,9 @@ export function plan(services: PlanService[], tasks: PlanTask[], nodes: PlanNode
         const hist = bySlot.get(slot) ?? [];
         if (hist.some(runnable)) continue;
         const last = hist.sort((a, b) => Date.parse(b.Status.Timestamp) - Date.parse(a.Status.Timestamp))[0];
-        if (last && !mayRestart(restart, last, hist, o.now, delayMs)) continue;
+        if (last && !mayRestart(restart, last, o.now, delayMs)) continue;
         const t = newTask(svc, slot);
+        if (last) t.Restarts = restartsAfter(restart, last);
         schedule(t, svc);
         out.create.push(t);
       }
@@ -132,8 +140,9 @@ export function plan(services: PlanService[], tasks: PlanTask[], nodes: PlanNode
         const hist = mine.filter((t) => t.NodeID === node.ID);
         if (hist.some(runnable)) continue;
         const last = hist.sort((a, b) => Date.parse(b.Status.Timestamp) - Date.parse(a.Status.Timestamp))[0];
-        if (last && !mayRestart(restart, last, hist, o.now, delayMs)) continue;
+        if (last && !mayRestart(restart, last, o.now, delayMs)) continue;
         const t = newTask(svc, undefined, node.ID);
+        if (last) t.Restarts = restartsAfter(restart, last);
         t.Status = { State: 'assigned', Message: 'scheduler assigned task to node', Timestamp: new Date(o.now).toISOString() };
         out.create.push(t);
       }
@@ -164,21 +173,56 @@ export function plan(services: PlanService[], tasks: PlanTask[], nodes: PlanNode
  * Rolling update: tasks made from an older spec are replaced `Parallelism` at a time (0 = all);
  * the next batch waits until the replacements run (plus `Delay`). Stop-first shuts the old task
  * and lets the slot loop refill the slot; start-first starts the new task in the same slot first
- * and shuts the old one once the new one runs.
+ * and shuts the old one once the new one runs. A new task that fails to start, or fails within
+ * `Monitor` of starting, counts as a failure; past `MaxFailureRatio` the `FailureAction` applies:
+ * pause (no more batches until the next `service update`), rollback (the previous spec comes
+ * back and is rolled out with RollbackConfig) or continue. Progress goes to UpdateStatus.
  */
-function rollingUpdate(svc: PlanService, mine: PlanTask[], now: number, shut: (t: PlanTask, desired: string) => void, startReplacement: (old: PlanTask) => void): void {
+function rollingUpdate(svc: PlanService, mine: PlanTask[], now: number, shut: (t: PlanTask, desired: string) => void, setService: (patch: Partial<PlanService>) => void, startReplacement: (old: PlanTask) => void): void {
+  const us = svc.UpdateStatus;
+  if (us?.State === 'paused' || us?.State === 'rollback_paused') return;
+  const rollingBack = us?.State === 'rollback_started';
   const template = canonical(svc.Spec.TaskTemplate ?? {});
   const fresh = (t: PlanTask) => canonical(t.Spec ?? {}) === template;
   const dirty = mine.filter((t) => runnable(t) && !fresh(t));
-  if (!dirty.length) return;
-  const cfg = svc.Spec.UpdateConfig ?? {};
+  const at = new Date(now).toISOString();
+  if (!dirty.length) {
+    if (us?.State === 'updating') setService({ UpdateStatus: { ...us, State: 'completed', CompletedAt: at, Message: 'update completed' } });
+    else if (rollingBack) setService({ UpdateStatus: { ...us, State: 'rollback_completed', CompletedAt: at, Message: 'rollback completed' } });
+    return;
+  }
+  let status = us;
+  if (!status || status.State === 'completed' || status.State === 'rollback_completed') {
+    status = { State: 'updating', StartedAt: at, Message: 'update in progress' };
+    setService({ UpdateStatus: status });
+  }
+  const cfg = (rollingBack ? svc.Spec.RollbackConfig : svc.Spec.UpdateConfig) ?? {};
+  const place = (t: PlanTask) => String(t.Slot ?? t.NodeID);
+  // failures of this update: new tasks created since it started that failed early
+  const since = Date.parse(status.StartedAt ?? at);
+  const monitorMs = (cfg.Monitor ?? 5e9) / 1e6;
+  const failed = mine.filter((t) => fresh(t) && Date.parse(t.CreatedAt) >= since && (t.Status.State === 'failed' || t.Status.State === 'rejected')
+    && (!t.RunningAt || Date.parse(t.Status.Timestamp) - Date.parse(t.RunningAt) <= monitorMs));
+  const total = Math.max(1, new Set(mine.filter((t) => runnable(t) || failed.includes(t)).map(place)).size);
+  if (failed.length && failed.length / total > (cfg.MaxFailureRatio ?? 0)) {
+    const action = cfg.FailureAction ?? 'pause';
+    const first = failed.sort((a, b) => Date.parse(a.Status.Timestamp) - Date.parse(b.Status.Timestamp))[0].ID;
+    if (action === 'pause' || (action === 'rollback' && (rollingBack || !svc.PreviousSpec))) {
+      const what = rollingBack ? 'rollback' : 'update';
+      setService({ UpdateStatus: { ...status, State: rollingBack ? 'rollback_paused' : 'paused', Message: `${what} paused due to failure or early termination of task ${first}` } });
+      return;
+    }
+    if (action === 'rollback') {
+      setService({ Spec: svc.PreviousSpec, PreviousSpec: undefined, UpdateStatus: { ...status, State: 'rollback_started', Message: `update rolled back due to failure or early termination of task ${first}` } });
+      return;
+    }
+  }
   const parallelism = cfg.Parallelism === 0 ? dirty.length : Number(cfg.Parallelism ?? 1);
   const newOnes = mine.filter((t) => runnable(t) && fresh(t));
   const starting = newOnes.filter((t) => stateRank(t.Status.State) < stateRank('running')).length;
   const lastUp = Math.max(0, ...newOnes.filter((t) => t.Status.State === 'running').map((t) => Date.parse(t.Status.Timestamp)));
   dirty.sort((a, b) => (a.Slot ?? 0) - (b.Slot ?? 0));
   if (cfg.Order === 'start-first') {
-    const place = (t: PlanTask) => String(t.Slot ?? t.NodeID);
     const successor = (t: PlanTask) => newOnes.find((x) => place(x) === place(t));
     for (const t of dirty) if (successor(t)?.Status.State === 'running') shut(t, 'shutdown');
     if (starting > 0 || (cfg.Delay && now - lastUp < cfg.Delay / 1e6)) return;
@@ -203,14 +247,28 @@ export function canonical(v: unknown): string {
   return JSON.stringify(norm(v) ?? {});
 }
 
-function mayRestart(policy: any, last: PlanTask, hist: PlanTask[], now: number, delayMs: number): boolean {
+const exited = (t: PlanTask) => ['failed', 'rejected', 'complete'].includes(t.Status.State);
+
+function mayRestart(policy: any, last: PlanTask, now: number, delayMs: number): boolean {
   const cond = policy.Condition ?? 'any';
   // shut down by the orchestrator (node down, drain, scale-down then up): refill at once
-  if (!['failed', 'rejected', 'complete'].includes(last.Status.State)) return true;
+  if (!exited(last)) return true;
   if (cond === 'none') return false;
   if (cond === 'on-failure' && last.Status.State === 'complete') return false;
-  if (policy.MaxAttempts && hist.filter((t) => t.Status.State === 'failed' || t.Status.State === 'rejected').length >= policy.MaxAttempts) return false;
+  if (policy.MaxAttempts && restartsAfter(policy, last) > policy.MaxAttempts) return false;
   return now - Date.parse(last.Status.Timestamp) >= delayMs;
+}
+
+/**
+ * The restart count a replacement of `last` carries: one more when `last` exited by itself. With a
+ * Window, a task that ran longer than the window starts the count afresh (swarmkit counts the
+ * restarts inside the window).
+ */
+function restartsAfter(policy: any, last: PlanTask): number {
+  if (!exited(last)) return last.Restarts ?? 0;
+  const ranMs = last.RunningAt ? Date.parse(last.Status.Timestamp) - Date.parse(last.RunningAt) : 0;
+  const base = policy.Window && ranMs >= policy.Window / 1e6 ? 0 : last.Restarts ?? 0;
+  return base + 1;
 }
 
 /** `node.hostname==x`, `node.role!=manager`, `node.labels.zone==a`... (== and != only). */

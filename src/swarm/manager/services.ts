@@ -3,7 +3,7 @@ import type { SwarmStore } from '../backend.js';
 import type { Assignment, TaskStatusReport } from '../agent/executor.js';
 import { findByRef } from './find-ref.js';
 import { KEY, newSwarmId, type NodeObject } from './objects.js';
-import { plan, stateRank, type PlanService, type PlanTask } from './planner.js';
+import { canonical, plan, stateRank, type PlanService, type PlanTask, type UpdateStatus } from './planner.js';
 
 // Services and tasks in the store: the control API (specs in, validated, written once), the
 // dispatcher's view (a node's assignments, task status reports) and the leader's reconcile pass
@@ -11,14 +11,19 @@ import { plan, stateRank, type PlanService, type PlanTask } from './planner.js';
 
 export const SVC = { service: (id: string) => `/shoal/services/${id}`, services: '/shoal/services/', task: (id: string) => `/shoal/tasks/${id}`, tasks: '/shoal/tasks/' };
 
-export interface ServiceObject { ID: string; Version: { Index: number }; CreatedAt: string; UpdatedAt: string; Spec: any; Endpoint: { Spec: any } }
+export interface ServiceObject { ID: string; Version: { Index: number }; CreatedAt: string; UpdatedAt: string; Spec: any; PreviousSpec?: any; Endpoint: { Spec: any }; UpdateStatus?: UpdateStatus }
 
 function validateSpec(spec: any): void {
   if (!spec || typeof spec !== 'object') throw new BadRequest('service spec must be provided');
   if (!spec.TaskTemplate?.ContainerSpec?.Image) throw new BadRequest('ContainerSpec: image reference must be provided');
   if (spec.Name && !/^[a-zA-Z0-9](?:[a-zA-Z0-9-_.]*[a-zA-Z0-9])?$/.test(spec.Name)) throw new BadRequest(`rpc error: code = InvalidArgument desc = name must be valid as a DNS name component`);
-  const r = spec.Mode?.Replicated?.Replicas;
+  const modes = ['Replicated', 'Global', 'ReplicatedJob', 'GlobalJob'].filter((m) => spec.Mode?.[m]);
+  if (modes.length > 1) throw new BadRequest('rpc error: code = InvalidArgument desc = only one service mode may be set');
+  const r = spec.Mode?.Replicated?.Replicas ?? spec.Mode?.ReplicatedJob?.TotalCompletions;
   if (r !== undefined && (!Number.isInteger(r) || r < 0)) throw new BadRequest('invalid replicas value');
+  const cond = spec.TaskTemplate?.RestartPolicy?.Condition;
+  if ((spec.Mode?.ReplicatedJob || spec.Mode?.GlobalJob) && cond === 'any') throw new BadRequest('rpc error: code = InvalidArgument desc = jobs may not have restart condition "any"');
+  if (cond && !['none', 'on-failure', 'any'].includes(cond)) throw new BadRequest(`rpc error: code = InvalidArgument desc = invalid restart condition: ${cond}`);
 }
 
 export async function createService(store: SwarmStore, spec: any): Promise<{ ID: string; Warnings: string[] | null }> {
@@ -51,7 +56,16 @@ export async function updateService(store: SwarmStore, ref: string, version: num
   }
   validateSpec(spec);
   if (spec.Name && spec.Name !== s.Spec.Name) throw new BadRequest('rpc error: code = Unimplemented desc = renaming services is not supported');
-  await store.update<ServiceObject>(SVC.service(s.ID), (cur) => ({ ...cur, UpdatedAt: new Date().toISOString(), Spec: { ...spec, Name: cur.Spec.Name }, PreviousSpec: cur.Spec } as ServiceObject), version);
+  const now = new Date().toISOString();
+  await store.update<ServiceObject>(SVC.service(s.ID), (cur) => {
+    const next = { ...spec, Name: cur.Spec.Name };
+    // like swarmkit: a new spec resets UpdateStatus; a changed task template starts an update at once
+    // (so a client polling right after sees it), a rollback says so
+    const changed = canonical(next.TaskTemplate ?? {}) !== canonical(cur.Spec.TaskTemplate ?? {});
+    const status: UpdateStatus | undefined = rollback ? { State: 'rollback_started', StartedAt: now, Message: 'manually requested rollback' }
+      : changed ? { State: 'updating', StartedAt: now, Message: 'update in progress' } : undefined;
+    return { ...cur, UpdatedAt: now, Spec: next, PreviousSpec: cur.Spec, UpdateStatus: status } as ServiceObject;
+  }, version);
   return { Warnings: null };
 }
 
@@ -80,7 +94,7 @@ export async function exchangeAssignments(store: SwarmStore, nodeId: string, rep
     await store.update<any>(SVC.task(r.taskId), (t) => {
       if (t.NodeID !== nodeId || stateRank(r.state) < stateRank(t.Status.State)) return t;
       return {
-        ...t, UpdatedAt: new Date().toISOString(),
+        ...t, UpdatedAt: new Date().toISOString(), ...(r.state === 'running' && !t.RunningAt ? { RunningAt: new Date().toISOString() } : {}),
         Status: { State: r.state, Message: r.message, ...(r.err ? { Err: r.err } : {}), Timestamp: new Date().toISOString() },
         ContainerStatus: { ContainerID: r.containerId ?? t.ContainerStatus?.ContainerID, PID: r.pid ?? 0, ExitCode: r.exitCode ?? 0 },
       };
@@ -108,15 +122,25 @@ export async function reconcile(store: SwarmStore, historyLimit: number): Promis
     }).catch(() => undefined);
   }
   for (const id of p.remove) await store.delete(SVC.task(id)).catch(() => undefined);
+  // service changes only land on the version planned from (a user's update in between wins)
+  const version = new Map(services.map((s) => [s.ID, s.Version.Index]));
+  for (const u of p.services) {
+    await store.update<ServiceObject>(SVC.service(u.id), (cur) => ({ ...cur, ...u.patch, UpdatedAt: new Date().toISOString() } as ServiceObject), version.get(u.id)).catch(() => undefined);
+  }
 }
 
 /** GET /services?status=true: running and desired task counts. */
 export function serviceStatus(s: ServiceObject, tasks: PlanTask[], nodes: NodeObject[]): { RunningTasks: number; DesiredTasks: number; CompletedTasks: number } {
   const mine = tasks.filter((t) => t.ServiceID === s.ID);
   const running = mine.filter((t) => t.Status.State === 'running' && t.DesiredState === 'running').length;
-  const desired = s.Spec.Mode?.Global
-    ? nodes.filter((n) => n.Status.State === 'ready' && n.Spec.Availability === 'active').length
-    : Number(s.Spec.Mode?.Replicated?.Replicas ?? 0);
-  return { RunningTasks: running, DesiredTasks: desired, CompletedTasks: mine.filter((t) => t.Status.State === 'complete').length };
+  const completed = mine.filter((t) => t.Status.State === 'complete').length;
+  const activeNodes = nodes.filter((n) => n.Status.State === 'ready' && n.Spec.Availability === 'active').length;
+  const m = s.Spec.Mode ?? {};
+  // a job wants as many running as it may still start (docker shows `running/desired (completed/total completed)`)
+  const desired = m.Global ? activeNodes
+    : m.ReplicatedJob ? Math.max(0, Math.min(Number(m.ReplicatedJob.MaxConcurrent ?? 1), Number(m.ReplicatedJob.TotalCompletions ?? 1) - completed))
+      : m.GlobalJob ? Math.max(0, activeNodes - completed)
+        : Number(m.Replicated?.Replicas ?? 0);
+  return { RunningTasks: running, DesiredTasks: desired, CompletedTasks: completed };
 }
 
