@@ -1,69 +1,122 @@
 #!/usr/bin/env bash
-# The main job: `scripts/demo.sh` (up) starts shoald in a network namespace of its own,
-# imports a busybox image built offline, runs a demo container and shows its output, then a web
-# server on a user-defined network reached by name from another container and through a published port.
-# `scripts/demo.sh down` stops it and removes everything it made.
+# The main job: `scripts/demo.sh` (up) brings up a demo swarm of 3 hosts on this machine. Each
+# host is a network namespace (shoal-demo-h1..h3, on a bridge in the namespace shoal-demo) with
+# its own shoald, hostname and busybox image; h1 inits the swarm, h2 and h3 join as workers, and
+# a 3-replica web service (busybox httpd) is deployed and asked for its page on every task.
+# Nothing is added to the machine's own network namespace.
+# `scripts/demo.sh down` stops the daemons and removes everything the demo made.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")/.." && pwd)
-NS=shoal-demo
+LAB=shoal-demo
 DIR=${SHOAL_DEMO_DIR:-/var/lib/shoal-demo}
-SOCK=$DIR/shoal.sock
-SHOAL="$HERE/bin/shoal -H unix://$SOCK"
+NET=10.213.50
+HOSTS="1 2 3"
+addr() { echo "$NET.1$1"; }
+sock() { echo "$DIR/h$1/shoal.sock"; }
+shoal() { local i=$1; shift; "$HERE/bin/shoal" -H "unix://$(sock "$i")" "$@"; }
+netns_exists() { ip netns list | awk '{print $1}' | grep -qx "$1"; }
 
 down() {
-  if [ -s "$DIR/shoald.pid" ]; then
-    pid=$(cat "$DIR/shoald.pid")
-    if [ -d "/proc/$pid" ]; then
-      # Remove the demo's containers first (their conmon and runc processes are ours).
-      $SHOAL rm -f $($SHOAL ps -aq 2>/dev/null) >/dev/null 2>&1 || true
+  for i in $HOSTS; do
+    pidf="$DIR/h$i/shoald.pid"
+    if [ -s "$pidf" ] && [ -d "/proc/$(cat "$pidf")" ]; then
+      # the demo's containers first (their conmon and runc processes are ours), then the daemon
+      [ "$i" = 1 ] && shoal 1 service rm demo-web >/dev/null 2>&1 || true
+      ids=$(shoal "$i" ps -aq 2>/dev/null || true)
+      [ -n "$ids" ] && shoal "$i" rm -f $ids >/dev/null 2>&1 || true
+      pid=$(cat "$pidf")
       kill -TERM "$pid" 2>/dev/null || true
       for _ in $(seq 50); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
     fi
-  fi
-  # Processes still inside the demo namespace were started by the demo daemon.
-  if ip netns list | awk '{print $1}' | grep -qx "$NS"; then
-    for p in $(ip netns pids "$NS" 2>/dev/null); do kill -KILL "$p" 2>/dev/null || true; done
-    ip netns del "$NS"
-  fi
-  rmdir /sys/fs/cgroup/*/shoal-demo/*/ /sys/fs/cgroup/*/shoal-demo 2>/dev/null || true
+  done
+  # whatever still runs inside a demo namespace (etcd, conmon) was started by a demo daemon
+  for ns in $LAB-h1 $LAB-h2 $LAB-h3 $LAB; do
+    if netns_exists "$ns"; then
+      for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null || true; done
+      ip netns del "$ns"
+    fi
+  done
+  for i in $HOSTS; do rmdir /sys/fs/cgroup/*/shoal-demo-h$i/*/ /sys/fs/cgroup/*/shoal-demo-h$i 2>/dev/null || true; done
   rm -rf "$DIR"
   echo "demo: removed"
+}
+
+start_host() {
+  local i=$1 ns=$LAB-h$1
+  mkdir -p "$DIR/h$i"
+  if ! netns_exists "$ns"; then
+    ip netns add "$ns"
+    ip -n "$LAB" link add "vh$i" type veth peer name eth0 netns "$ns"
+    ip -n "$LAB" link set "vh$i" master br0 up
+    ip -n "$ns" addr add "$(addr "$i")/24" dev eth0
+    ip -n "$ns" link set eth0 up
+    ip -n "$ns" link set lo up
+  fi
+  local pidf="$DIR/h$i/shoald.pid"
+  if ! { [ -s "$pidf" ] && [ -d "/proc/$(cat "$pidf")" ]; }; then
+    # own network, mount (ip netns exec) and UTS namespaces: the node is called h$i
+    setsid "$HERE/scripts/netns-exec.sh" "$ns" unshare --uts sh -c 'hostname "$0" && exec "$@"' "h$i" \
+      "$HERE/bin/shoald" --data-root "$DIR/h$i/root" --exec-root "$DIR/h$i/exec" -H "unix://$(sock "$i")" \
+      --pidfile "$pidf" --cgroup-parent "shoal-demo-h$i" </dev/null >>"$DIR/h$i/shoald.log" 2>&1 &
+  fi
 }
 
 up() {
   bash "$HERE/scripts/setup.sh"
   mkdir -p "$DIR"
-  ip netns list | awk '{print $1}' | grep -qx "$NS" || ip netns add "$NS"
-  ip -n "$NS" link set lo up
-  if ! { [ -s "$DIR/shoald.pid" ] && [ -d "/proc/$(cat "$DIR/shoald.pid")" ]; }; then
-    # ip netns exec gives the daemon a private mount namespace (its overlay mounts stay there)
-    # and a fresh /sys; the cgroup hierarchies are mounted again inside it.
-    setsid "$HERE/scripts/netns-exec.sh" "$NS" "$HERE/bin/shoald" --data-root "$DIR/root" --exec-root "$DIR/exec" \
-      -H "unix://$SOCK" --pidfile "$DIR/shoald.pid" --cgroup-parent shoal-demo </dev/null >>"$DIR/shoald.log" 2>&1 &
-    for _ in $(seq 100); do $SHOAL version >/dev/null 2>&1 && break; sleep 0.1; done
+  if ! netns_exists "$LAB"; then
+    ip netns add "$LAB"
+    ip -n "$LAB" link add br0 type bridge
+    ip -n "$LAB" addr add "$NET.2/24" dev br0
+    ip -n "$LAB" link set br0 up
+    ip -n "$LAB" link set lo up
   fi
-  $SHOAL version --format 'shoald {{.Server.Version}} is up in network namespace '"$NS"
+  for i in $HOSTS; do start_host "$i"; done
+  for i in $HOSTS; do
+    for _ in $(seq 150); do shoal "$i" version >/dev/null 2>&1 && break; sleep 0.1; done
+    shoal "$i" version --format "h$i: shoald {{.Server.Version}} at $(addr "$i") (network namespace $LAB-h$i)"
+  done
   tar=$(bash "$HERE/scripts/busybox-rootfs.sh" "$DIR/cache")
-  $SHOAL import --change 'CMD ["sh"]' "$tar" busybox:latest >/dev/null
-  $SHOAL images
-  echo '$ shoal run --rm busybox sh -c '"'"'echo "hello from a shoal container: $(hostname), pid $$, kernel $(uname -r)"'"'"
-  $SHOAL run --rm busybox sh -c 'echo "hello from a shoal container: $(hostname), pid $$, kernel $(uname -r)"'
-  # Two containers on a user-defined network find each other by name; a published port answers.
-  $SHOAL rm -f demo-web >/dev/null 2>&1 || true
-  $SHOAL network inspect demo-net >/dev/null 2>&1 || $SHOAL network create demo-net >/dev/null
-  echo '$ shoal run -d --name demo-web --network demo-net -p 8080:80 busybox httpd ...'
-  $SHOAL run -d --name demo-web --network demo-net -p 8080:80 busybox \
-    sh -c 'mkdir -p /www && echo "hello from demo-web, served by busybox httpd" > /www/index.html && exec httpd -f -p 80 -h /www' >/dev/null
-  echo '$ shoal run --rm --network demo-net busybox wget -qO- http://demo-web/'
-  for _ in $(seq 50); do $SHOAL run --rm --network demo-net busybox wget -qO- http://demo-web/ 2>/dev/null && break; sleep 0.2; done
-  echo "\$ curl http://127.0.0.1:8080/   (inside the $NS namespace, through the published port)"
-  ip netns exec "$NS" curl -s -m 5 http://127.0.0.1:8080/
-  $SHOAL ps
+  for i in $HOSTS; do shoal "$i" import --change 'CMD ["sh"]' "$tar" busybox:latest >/dev/null; done
+  echo '$ shoal run --rm busybox echo ...      (on h1)'
+  shoal 1 run --rm busybox sh -c 'echo "hello from a shoal container: $(hostname), kernel $(uname -r)"'
+
+  if [ "$(shoal 1 info --format '{{.Swarm.LocalNodeState}}')" != active ]; then
+    echo "\$ shoal swarm init --advertise-addr $(addr 1)      (on h1)"
+    shoal 1 swarm init --advertise-addr "$(addr 1)"
+  fi
+  token=$(shoal 1 swarm join-token -q worker)
+  for i in 2 3; do
+    if [ "$(shoal "$i" info --format '{{.Swarm.LocalNodeState}}')" != active ]; then
+      echo "\$ shoal swarm join --token ... $(addr 1):2377      (on h$i)"
+      shoal "$i" swarm join --token "$token" "$(addr 1):2377"
+    fi
+  done
+  echo '$ shoal node ls'
+  shoal 1 node ls
+  if ! shoal 1 service inspect demo-web >/dev/null 2>&1; then
+    echo '$ shoal service create --name demo-web --replicas 3 --hostname "{{.Service.Name}}.{{.Task.Slot}}" busybox httpd ...'
+    shoal 1 service create --name demo-web --replicas 3 --hostname '{{.Service.Name}}.{{.Task.Slot}}' --env 'NODE={{.Node.Hostname}}' busybox \
+      sh -c 'mkdir -p /www && echo "hello from $(hostname) on node $NODE" > /www/index.html && exec httpd -f -p 80 -h /www'
+  fi
+  echo '$ shoal service ls'
+  shoal 1 service ls
+  echo '$ shoal service ps demo-web'
+  shoal 1 service ps demo-web
+  echo "Each task answers on its node (wget from inside that node's namespace to the task's address):"
+  for i in $HOSTS; do
+    for c in $(shoal "$i" ps -q --filter label=com.docker.swarm.service.name=demo-web); do
+      ip=$(shoal "$i" inspect -f '{{.NetworkSettings.IPAddress}}' "$c")
+      for _ in $(seq 30); do out=$(ip netns exec "$LAB-h$i" wget -qO- -T 2 "http://$ip/" 2>/dev/null) && break; sleep 0.2; done
+      echo "  h$i $ip: ${out:-no answer}"
+    done
+  done
   cat <<MSG
 
-shoald keeps running. Try:
-  export SHOAL_HOST=unix://$SOCK        # or DOCKER_HOST=unix://$SOCK for the docker CLI
-  $HERE/bin/shoal run -it busybox sh
+The swarm keeps running. Point the shoal or docker CLI at any host:
+  export DOCKER_HOST=unix://$(sock 1)     # h1, the manager; h2 and h3: $DIR/h2/shoal.sock, $DIR/h3/shoal.sock
+  docker node ls; docker service scale demo-web=6; docker service ps demo-web
+  $HERE/bin/shoal -H unix://$(sock 1) service update --env-add V=2 demo-web
 Stop and clean up with: $HERE/scripts/demo.sh down
 MSG
 }
