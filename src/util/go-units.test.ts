@@ -187,3 +187,8 @@ test('parseDuration accepts the extremes of time.Duration', () => {
   assert.equal(parseDuration('9223372036854775807ns'), 9223372036854.775807);
   assert.equal(parseDuration('-9223372036854775808ns'), -9223372036854.775808);
 });
+
+test('goDuration prints like Go', async () => {
+  const { goDuration } = await import('./go-units.js');
+  assert.deepEqual([0, 5e9, 60e9, 90.5e9, 3600e9, 5e8, 1500, 10].map(goDuration), ['0s', '5s', '1m0s', '1m30.5s', '1h0m0s', '500ms', '1.5µs', '10ns']);
+});

@@ -173,3 +173,22 @@ export function parseDuration(input: string): number {
   if (!neg && total > MAX_NS - 1n) throw invalid();
   return (neg ? -Number(total) : Number(total)) / 1e6;
 }
+
+/** Go's time.Duration.String for nanoseconds: "0s", "500ms", "5s", "1m30.5s", "1h0m0s". */
+export function goDuration(ns: number): string {
+  if (ns === 0) return '0s';
+  const neg = ns < 0;
+  let n = Math.abs(Math.round(ns));
+  const frac = (v: number, div: number) => { const s = (v / div).toFixed(9).replace(/\.?0+$/, ''); return s; };
+  let out: string;
+  if (n < 1e3) out = `${n}ns`;
+  else if (n < 1e6) out = `${frac(n, 1e3)}µs`;
+  else if (n < 1e9) out = `${frac(n, 1e6)}ms`;
+  else {
+    const h = Math.floor(n / 3600e9); n -= h * 3600e9;
+    const m = Math.floor(n / 60e9); n -= m * 60e9;
+    const s = `${frac(n, 1e9)}s`;
+    out = h ? `${h}h${m}m${s}` : m ? `${m}m${s}` : s;
+  }
+  return neg ? `-${out}` : out;
+}

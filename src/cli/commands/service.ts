@@ -4,6 +4,7 @@ import { filtersJson, parseFilters } from '../client.js';
 import { errorMessage, StatusError } from '../errors.js';
 import { humanDuration, renderList } from '../fmt.js';
 import { inspectRefs } from './inspect.js';
+import { prettyService } from './service-pretty.js';
 import { buildServiceSpec, CREATE_OPTIONS, UPDATE_OPTIONS, updateServiceSpec } from './service-spec.js';
 
 const enc = encodeURIComponent;
@@ -206,7 +207,19 @@ export const serviceInspectCmd: CmdDef = {
   short: 'Display detailed information on one or more services',
   args: { min: 1 },
   options: [{ long: 'format', short: 'f', kind: 'string', desc: 'Format output using a custom template' }, { long: 'pretty', kind: 'bool', desc: 'Print the information in a human friendly format' }],
-  run: (ctx, args, o) => inspectRefs(ctx, args, o.format || undefined, async (ref) => JSON.stringify(await ctx.client().get(`/services/${enc(ref)}`))),
+  async run(ctx, args, o) {
+    if (o.pretty && !o.format) {
+      const errs: string[] = [];
+      const parts: string[] = [];
+      for (const a of args) {
+        try { parts.push(prettyService(await ctx.client().get(`/services/${enc(a)}`))); } catch (e) { errs.push(errorMessage(e)); }
+      }
+      ctx.out(parts.join('\n'));
+      if (errs.length) throw new StatusError(errs.join('\n'), 1);
+      return 0;
+    }
+    return inspectRefs(ctx, args, o.format || undefined, async (ref) => JSON.stringify(await ctx.client().get(`/services/${enc(ref)}`)));
+  },
 };
 
 export const serviceRmCmd: CmdDef = {

@@ -78,8 +78,14 @@ test('a spec change rolls through the slots one at a time (stop-first), then con
   const old = svc('s', 3);
   let tasks = applied(plan([old], [], nodes, opts())).map((t) => ({ ...t, Status: { ...t.Status, State: 'running' } }));
   const next = svc('s', 3, { ContainerSpec: { Image: 'busybox', Env: ['V=2'] } });
+  const p0 = plan([next], tasks, nodes, opts());
+  assert.equal(p0.update.filter((u) => u.patch.DesiredState === 'shutdown').length, 1);
+  assert.equal(p0.create.length, 0, 'stop-first: the new task waits until the old one has stopped');
+  const stoppedId = p0.update.find((u) => u.patch.DesiredState === 'shutdown')!.id;
+  tasks = tasks.map((t) => (t.ID === stoppedId ? { ...t, DesiredState: 'shutdown' } : t));
+  assert.equal(plan([next], tasks, nodes, opts()).create.length, 0, 'still stopping');
+  tasks = tasks.map((t) => (t.ID === stoppedId ? { ...t, Status: { ...t.Status, State: 'shutdown' } } : t));
   const p1 = plan([next], tasks, nodes, opts());
-  assert.equal(p1.update.filter((u) => u.patch.DesiredState === 'shutdown').length, 1);
   assert.equal(p1.create.length, 1);
   assert.deepEqual(p1.create[0].Spec.ContainerSpec.Env, ['V=2']);
   // the replacement has not started yet: no second batch
@@ -94,7 +100,7 @@ test('a spec change rolls through the slots one at a time (stop-first), then con
   const all = svc('s', 3, { ContainerSpec: { Image: 'busybox', Env: ['V=3'] } });
   all.Spec.UpdateConfig = { Parallelism: 0 };
   const fresh = applied(plan([old], [], nodes, opts())).map((t) => ({ ...t, Status: { ...t.Status, State: 'running' } }));
-  assert.equal(plan([all], fresh, nodes, opts()).create.length, 3);
+  assert.equal(plan([all], fresh, nodes, opts()).update.filter((u) => u.patch.DesiredState === 'shutdown').length, 3);
 });
 
 test('start-first starts the new task in the slot before the old one stops', () => {
@@ -114,6 +120,14 @@ test('start-first starts the new task in the slot before the old one stops', () 
 });
 
 /** An update in progress: the old spec's tasks run, the service has the new spec and UpdateStatus. */
+/** One stop-first batch: the planner stops old tasks, they report shutdown, the planner starts new ones. */
+function batch(p: PlanService, tasks: PlanTask[], nodes: PlanNode[]) {
+  const stop = plan([p], tasks, nodes, opts());
+  const stopped = tasks.map((t) => (stop.update.some((u) => u.id === t.ID && u.patch.DesiredState === 'shutdown') ? { ...t, DesiredState: 'shutdown', Status: { ...t.Status, State: 'shutdown' } } : t));
+  const start = plan([p], stopped, nodes, opts());
+  return { stop, stopped, created: start.create };
+}
+
 function updating(failureAction: string | undefined, extra: any = {}) {
   const nodes = [node('a'), node('b')];
   const old = svc('s', 4);
@@ -128,12 +142,12 @@ function updating(failureAction: string | undefined, extra: any = {}) {
 
 test('an update whose new tasks fail pauses (default failure action) and goes no further', () => {
   const { nodes, next, tasks } = updating(undefined);
-  const p1 = plan([next], tasks, nodes, opts());
-  assert.equal(p1.update.filter((u) => u.patch.DesiredState === 'shutdown').length, 2, 'first batch of 2');
+  const b = batch(next, tasks, nodes);
+  assert.equal(b.stop.update.filter((u) => u.patch.DesiredState === 'shutdown').length, 2, 'first batch of 2');
+  assert.equal(b.created.length, 2);
   // the first batch's new tasks fail to start
   const failedAt = new Date().toISOString();
-  const after = [...tasks.map((t) => (p1.update.some((u) => u.id === t.ID) ? { ...t, DesiredState: 'shutdown', Status: { ...t.Status, State: 'shutdown' } } : t)),
-    ...p1.create.map((t) => ({ ...t, Status: { State: 'rejected', Err: 'No such image: broken', Timestamp: failedAt } }))];
+  const after = [...b.stopped, ...b.created.map((t) => ({ ...t, Status: { State: 'rejected', Err: 'No such image: broken', Timestamp: failedAt } }))];
   const p2 = plan([next], after, nodes, opts());
   const st = p2.services.find((s) => s.patch.UpdateStatus)?.patch.UpdateStatus;
   assert.equal(st?.State, 'paused');
@@ -149,9 +163,8 @@ test('an update whose new tasks fail pauses (default failure action) and goes no
 test('failure action rollback brings the previous spec back; continue goes on; the ratio tolerates failures', () => {
   const fail = (action: string, extra: any = {}) => {
     const { nodes, next, tasks } = updating(action, extra);
-    const p1 = plan([next], tasks, nodes, opts());
-    const after = [...tasks.map((t) => (p1.update.some((u) => u.id === t.ID) ? { ...t, DesiredState: 'shutdown', Status: { ...t.Status, State: 'shutdown' } } : t)),
-      { ...p1.create[0], Status: { State: 'failed', Err: 'task: non-zero exit (1)', Timestamp: new Date().toISOString() } }];
+    const b = batch(next, tasks, nodes);
+    const after = [...b.stopped, { ...b.created[0], Status: { State: 'failed', Err: 'task: non-zero exit (1)', Timestamp: new Date().toISOString() } }];
     return { next, p2: plan([next], after, nodes, opts()) };
   };
   const rb = fail('rollback');

@@ -110,26 +110,25 @@ export function plan(services: PlanService[], tasks: PlanTask[], nodes: PlanNode
     const mine = tasks.filter((t) => t.ServiceID === svc.ID);
     const restart = svc.Spec.TaskTemplate?.RestartPolicy ?? {};
     const delayMs = (restart.Delay ?? RESTART_DELAY_NS) / 1e6;
-    rollingUpdate(svc, mine, o.now, shut, (patch) => out.services.push({ id: svc.ID, patch }), (old) => {
-      const t = newTask(svc, old.Slot, old.Slot ? undefined : old.NodeID);
-      if (old.Slot) schedule(t, svc);
-      else t.Status = { State: 'assigned', Message: 'scheduler assigned task to node', Timestamp: new Date(o.now).toISOString() };
-      out.create.push(t);
-      mine.push(t);
-    });
+    // stop-first: a slot whose old-spec task is still stopping on a live node waits for it
+    const template = canonical(svc.Spec.TaskTemplate ?? {});
+    const stopping = (t: PlanTask) => t.DesiredState === 'shutdown' && !TERMINAL.has(t.Status.State) && ready(t.NodeID)
+      && nodeById.get(t.NodeID!)?.Spec.Availability !== 'drain' && canonical(t.Spec ?? {}) !== template;
+    const created: PlanTask[] = [];
     const n = replicas(svc);
     if (n !== undefined) {
       const bySlot = new Map<number, PlanTask[]>();
       for (const t of mine) if (t.Slot) bySlot.set(t.Slot, [...(bySlot.get(t.Slot) ?? []), t]);
       for (let slot = 1; slot <= n; slot++) {
         const hist = bySlot.get(slot) ?? [];
-        if (hist.some(runnable)) continue;
+        if (hist.some(runnable) || hist.some(stopping)) continue;
         const last = hist.sort((a, b) => Date.parse(b.Status.Timestamp) - Date.parse(a.Status.Timestamp))[0];
         if (last && !mayRestart(restart, last, o.now, delayMs)) continue;
         const t = newTask(svc, slot);
         if (last) t.Restarts = restartsAfter(restart, last);
         schedule(t, svc);
         out.create.push(t);
+        created.push(t);
       }
       // scale down: highest slots first
       for (const [slot, hist] of bySlot) if (slot > n) for (const t of hist) if (runnable(t)) shut(t, 'shutdown');
@@ -138,18 +137,28 @@ export function plan(services: PlanService[], tasks: PlanTask[], nodes: PlanNode
       for (const node of eligible) {
         if (!constraints.every((c) => matchConstraint(c, node))) continue;
         const hist = mine.filter((t) => t.NodeID === node.ID);
-        if (hist.some(runnable)) continue;
+        if (hist.some(runnable) || hist.some(stopping)) continue;
         const last = hist.sort((a, b) => Date.parse(b.Status.Timestamp) - Date.parse(a.Status.Timestamp))[0];
         if (last && !mayRestart(restart, last, o.now, delayMs)) continue;
         const t = newTask(svc, undefined, node.ID);
         if (last) t.Restarts = restartsAfter(restart, last);
         t.Status = { State: 'assigned', Message: 'scheduler assigned task to node', Timestamp: new Date(o.now).toISOString() };
         out.create.push(t);
+        created.push(t);
       }
     }
+    // refills first, so the update orchestrator sees this pass's new tasks as starting
+    mine.push(...created);
+    rollingUpdate(svc, mine, o.now, stopping, shut, (patch) => out.services.push({ id: svc.ID, patch }), (old) => {
+      const t = newTask(svc, old.Slot, old.Slot ? undefined : old.NodeID);
+      if (old.Slot) schedule(t, svc);
+      else t.Status = { State: 'assigned', Message: 'scheduler assigned task to node', Timestamp: new Date(o.now).toISOString() };
+      out.create.push(t);
+      mine.push(t);
+    });
     // pending tasks from earlier rounds get another chance
     for (const t of mine) {
-      if (t.Status.State !== 'pending' || t.NodeID || !runnable(t)) continue;
+      if (t.Status.State !== 'pending' || t.NodeID || !runnable(t) || created.includes(t)) continue;
       const before = t.Status.State;
       schedule(t, svc);
       if (t.NodeID || before !== t.Status.State) out.update.push({ id: t.ID, patch: { NodeID: t.NodeID, Status: t.Status } });
@@ -178,7 +187,7 @@ export function plan(services: PlanService[], tasks: PlanTask[], nodes: PlanNode
  * pause (no more batches until the next `service update`), rollback (the previous spec comes
  * back and is rolled out with RollbackConfig) or continue. Progress goes to UpdateStatus.
  */
-function rollingUpdate(svc: PlanService, mine: PlanTask[], now: number, shut: (t: PlanTask, desired: string) => void, setService: (patch: Partial<PlanService>) => void, startReplacement: (old: PlanTask) => void): void {
+function rollingUpdate(svc: PlanService, mine: PlanTask[], now: number, stopping: (t: PlanTask) => boolean, shut: (t: PlanTask, desired: string) => void, setService: (patch: Partial<PlanService>) => void, startReplacement: (old: PlanTask) => void): void {
   const us = svc.UpdateStatus;
   if (us?.State === 'paused' || us?.State === 'rollback_paused') return;
   const rollingBack = us?.State === 'rollback_started';
@@ -219,7 +228,8 @@ function rollingUpdate(svc: PlanService, mine: PlanTask[], now: number, shut: (t
   }
   const parallelism = cfg.Parallelism === 0 ? dirty.length : Number(cfg.Parallelism ?? 1);
   const newOnes = mine.filter((t) => runnable(t) && fresh(t));
-  const starting = newOnes.filter((t) => stateRank(t.Status.State) < stateRank('running')).length;
+  // a batch is in flight while its new tasks start or its old (stop-first) tasks still stop
+  const starting = newOnes.filter((t) => stateRank(t.Status.State) < stateRank('running')).length + mine.filter(stopping).length;
   const lastUp = Math.max(0, ...newOnes.filter((t) => t.Status.State === 'running').map((t) => Date.parse(t.Status.Timestamp)));
   dirty.sort((a, b) => (a.Slot ?? 0) - (b.Slot ?? 0));
   if (cfg.Order === 'start-first') {
