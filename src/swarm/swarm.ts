@@ -208,7 +208,12 @@ export class Swarm {
     c.route('POST /heartbeat', 'node', (_b, peer) => this.acceptHeartbeat(peer!.nodeId));
     c.route('POST /etcd/promote', 'manager', (body) => this.store!.promoteMember(String(body?.name ?? '')));
     c.route('POST /leave', 'node', (_b, peer) => this.acceptLeave(peer!.nodeId));
-    c.route('POST /assignments', 'node', (body, peer) => svc.exchangeAssignments(this.store!, peer!.nodeId, body?.reports ?? []));
+    c.route('POST /assignments', 'node', async (body, peer) => {
+      const out = await svc.exchangeAssignments(this.store!, peer!.nodeId, body?.reports ?? []);
+      // a state change may let the orchestrators move on (next update batch, restart): no need to wait for the timer
+      if (body?.reports?.length) this.kickLeader();
+      return out;
+    });
     c.route('POST /renew', 'node', (body, peer) => this.acceptRenew(peer!.nodeId, body));
     c.route('POST /manager-ready', 'manager', (_b, peer) => this.acceptManagerReady(peer!.nodeId));
     c.route('POST /abandon-join', 'manager', async (_b, peer) => {
@@ -424,8 +429,10 @@ export class Swarm {
   /** Every second: report task states to a manager, get this node's assignments, act on them. */
   private startTaskLoop(): void {
     if (!this.o.taskEngine) return;
-    const exec = new TaskExecutor(this.o.taskEngine, this.o.log);
+    // a stop finishing in the background is reported at once (stop-first and update batches wait on it)
+    const exec = new TaskExecutor(this.o.taskEngine, this.o.log, () => { if (this.state) { clearTimeout(this.taskTimer); this.taskTimer = setTimeout(loop, 0); } });
     let reports: TaskStatusReport[] = [];
+    let running = false;
     const pass = async () => {
       const s = this.state;
       if (!s || !this.certs) return;
@@ -439,12 +446,25 @@ export class Swarm {
       }
     };
     const loop = () => {
+      if (running) return;
+      running = true;
       void pass().catch((err) => this.o.log.warn({ err: (err as Error).message }, 'task pass failed')).finally(() => {
+        running = false;
         if (!this.state) return;
-        this.taskTimer = setTimeout(loop, reports.length ? 50 : 1000);
+        clearTimeout(this.taskTimer);
+        // poll faster while tasks are on their way somewhere
+        this.taskTimer = setTimeout(loop, reports.length ? 50 : exec.inTransition() ? 250 : 1000);
       });
     };
     loop();
+  }
+
+  private kickTimer?: NodeJS.Timeout;
+  private passAgain = false;
+  /** The leader runs its pass soon (debounced) instead of on the next tick of its timer. */
+  private kickLeader(): void {
+    if (!this.healthTimer || this.kickTimer) return;
+    this.kickTimer = setTimeout(() => { this.kickTimer = undefined; void this.leaderPass(); }, 20);
   }
 
   private startHeartbeats(): void {
@@ -494,7 +514,8 @@ export class Swarm {
   }
 
   private async leaderPass(): Promise<void> {
-    if (this.reconciling || !this.store) return;
+    if (this.reconciling) { this.passAgain = true; return; }
+    if (!this.store) return;
     this.reconciling = true;
     try {
       await this.checkNodeHealth();
@@ -504,14 +525,15 @@ export class Swarm {
       this.o.log.debug({ err: (err as Error).message }, 'leader pass failed');
     } finally {
       this.reconciling = false;
+      if (this.passAgain) { this.passAgain = false; this.kickLeader(); }
     }
   }
 
   // ---------- services and tasks (the Engine API) ----------
 
-  createService(spec: any) { return svc.createService(this.requireManager(), spec); }
-  updateService(ref: string, version: number, spec: any, rollback = false) { return svc.updateService(this.requireManager(), ref, version, spec, rollback); }
-  removeService(ref: string) { return svc.removeService(this.requireManager(), ref); }
+  async createService(spec: any) { const r = await svc.createService(this.requireManager(), spec); this.kickLeader(); return r; }
+  async updateService(ref: string, version: number, spec: any, rollback = false) { const r = await svc.updateService(this.requireManager(), ref, version, spec, rollback); this.kickLeader(); return r; }
+  async removeService(ref: string) { await svc.removeService(this.requireManager(), ref); this.kickLeader(); }
 
   async listServices(filters: { get(k: string): string[]; contains(k: string): boolean }, status: boolean): Promise<any[]> {
     const store = this.requireManager();

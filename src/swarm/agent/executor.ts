@@ -34,7 +34,15 @@ export interface TaskEngine {
 export class TaskExecutor {
   private busy = new Set<string>();
 
-  constructor(private engine: TaskEngine, private log: Logger) {}
+  private last: Assignment[] = [];
+
+  /** `settled`: a background stop or removal finished (worth reporting now) */
+  constructor(private engine: TaskEngine, private log: Logger, private settled: () => void = () => undefined) {}
+
+  /** Tasks on their way somewhere: starting, or stopping. */
+  inTransition(): boolean {
+    return this.busy.size > 0 || this.last.some((a) => (a.DesiredState === 'running' ? a.State !== 'running' && !TERMINAL.has(a.State) : !TERMINAL.has(a.State)));
+  }
 
   containerName(a: Assignment): string {
     return `${a.ServiceName}.${a.Slot ?? a.NodeID}.${a.ID}`;
@@ -43,6 +51,7 @@ export class TaskExecutor {
   /** One pass: act on every assignment (long stops run in the background) and report. */
   async reconcile(assignments: Assignment[]): Promise<TaskStatusReport[]> {
     const reports: TaskStatusReport[] = [];
+    this.last = assignments;
     const byTask = new Map(this.engine.taskContainers().map((c) => [c.taskId, c]));
     const wanted = new Set(assignments.map((a) => a.ID));
     for (const a of assignments) {
@@ -75,8 +84,9 @@ export class TaskExecutor {
         this.busy.add(a.ID);
         const grace = Math.round((a.Spec?.ContainerSpec?.StopGracePeriod ?? 10e9) / 1e9);
         void this.engine.stop(c.id, grace).catch((err) => this.log.warn({ task: a.ID, err: (err as Error).message }, 'task container stop failed'))
-          .finally(() => this.busy.delete(a.ID));
-        reports.push({ taskId: a.ID, state: 'shutdown', message: 'shutdown', containerId: c.id });
+          .finally(() => { this.busy.delete(a.ID); this.settled(); });
+        // reported as shut down once the container has really stopped (next pass): stop-first and
+        // the next update batch wait for that
       } else if (!TERMINAL.has(a.State)) {
         reports.push({ taskId: a.ID, state: 'shutdown', message: 'shutdown' });
       }
