@@ -1,9 +1,13 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../daemon/logger.js';
-import { createRootCA, decryptPrivateKey, encryptPrivateKey, generateJoinToken, generateNodeKey, isEncryptedPrivateKey, publicKeyPemOf, generateUnlockKey, issueNodeCert, parseJoinToken, tlsInfo, tokenMatchesCA } from './ca/index.js';
+import {
+  createRootCA, decryptPrivateKey, encryptPrivateKey, generateJoinToken, generateNodeKey, isEncryptedPrivateKey, publicKeyPemOf, generateUnlockKey,
+  issueNodeCert, parseJoinToken, tlsInfo, tokenMatchesCA, crossSignRootCA, checkSigningCA, samePublicKey, nodeTlsInfo, verifyIssuedBy,
+  parseNodeCert, renewalTime, canonicalCertPem,
+} from './ca/index.js';
 import { EtcdMember } from './store/etcd-member.js';
-import { NotFoundError, StoreError } from './store/errors.js';
+import { AlreadyExistsError, NotFoundError, StoreError } from './store/errors.js';
 import { LeaderElection } from './store/leader.js';
 import { ClusterStore } from './store/store.js';
 import { NotFound, ServerError, ApiError } from '../api/errors.js';
@@ -12,6 +16,8 @@ import type { EtcdStartOptions, SwarmBackend, SwarmStore } from './backend.js';
 // The swarm backend over the CA library (src/swarm/ca) and the etcd store (src/swarm/store).
 
 const JOIN_FILE = 'join.json';
+/** every manager certificate carries this DNS name; the store checks members against it, not their IPs */
+const MANAGER_NAME = 'swarm-manager';
 
 /** Store errors become API errors with Docker's texts (no quorum, out of sequence...). */
 function apiError(err: unknown): Error {
@@ -30,6 +36,44 @@ class EtcdSwarmStore implements SwarmStore {
   private leaderPoll?: NodeJS.Timeout;
 
   constructor(private s: ClusterStore, private tls: { ca: string; cert: string; key: string }) {}
+
+  setCredentials(o: { caPem: string; certPem: string; keyPem: string }): void {
+    this.tls = { ca: o.caPem, cert: o.certPem, key: o.keyPem };
+    this.s.setCredentials(this.tls);
+  }
+  async tryLock(key: string, holder: string, ttlSeconds: number): Promise<boolean> {
+    const lease = await wrap(this.s.leaseGrant(ttlSeconds));
+    try {
+      await this.s.create(key, { holder }, { lease: lease.id });
+      return true;
+    } catch (err) {
+      void this.s.leaseRevoke(lease.id).catch(() => undefined);
+      if (err instanceof AlreadyExistsError) return false;
+      throw apiError(err);
+    }
+  }
+  async unlock(key: string, holder: string): Promise<void> {
+    const cur = await wrap(this.s.get<{ holder: string }>(key));
+    if (cur?.value.holder !== holder) return;
+    await this.s.delete(key, { modRevision: cur.modRevision }).catch(() => undefined);
+    if (cur.lease !== '0') await this.s.leaseRevoke(cur.lease).catch(() => undefined);
+  }
+  async votersHealthy(exceptName: string): Promise<boolean> {
+    const members = await wrap(this.s.memberList());
+    const others = members.filter((m) => !m.isLearner && m.name !== exceptName);
+    const ok = await Promise.all(others.map(async (m) => {
+      if (!m.clientUrls[0]) return false;
+      try { return (await this.s.endpointStatus(m.clientUrls[0], 1000)).leaderId !== '0'; } catch { return false; }
+    }));
+    return ok.every(Boolean);
+  }
+  async moveRaftLeadershipAway(): Promise<void> { await this.s.moveRaftLeadershipAway().catch(() => undefined); }
+  async updateMemberPeerUrl(name: string, peerUrl: string): Promise<void> {
+    const m = (await wrap(this.s.memberList())).find((x) => x.name === name);
+    if (!m) throw new NotFound(`no etcd member ${name}`);
+    if (m.peerUrls.length === 1 && m.peerUrls[0] === peerUrl) return;
+    await wrap(this.s.memberUpdate(m.id, [peerUrl]));
+  }
 
   async get<T>(key: string): Promise<T | undefined> { return (await wrap(this.s.get<T>(key)))?.value; }
   async getWithVersion<T>(key: string): Promise<{ value: T; version: number } | undefined> {
@@ -70,7 +114,7 @@ class EtcdSwarmStore implements SwarmStore {
       const status = await wrap(this.s.endpointStatus(this.s.endpoints[0], 1000));
       const leader = members.find((x) => x.id === status.leaderId);
       const direct = leader?.clientUrls[0] && !this.s.endpoints.includes(leader.clientUrls[0])
-        ? new ClusterStore({ endpoints: [leader.clientUrls[0]], tls: this.tls }) : undefined;
+        ? new ClusterStore({ endpoints: [leader.clientUrls[0]], tls: this.tls, servername: MANAGER_NAME }) : undefined;
       try {
         await (direct ?? this.s).memberPromote(m.id, { timeoutMs: Math.max(1000, deadline - Date.now()) });
         return;
@@ -141,11 +185,21 @@ export class SwarmBackendImpl implements SwarmBackend {
   constructor(private log: Logger, private execRoot: string) {}
 
   createRootCA() { return createRootCA(); }
-  async issueNodeCert(ca: { certPem: string; keyPem: string }, o: { nodeId: string; role: 'manager' | 'worker'; clusterId: string; ips: string[]; publicKeyPem?: string; validityMs?: number }) {
+  async issueNodeCert(ca: { certPem: string; keyPem: string }, o: { nodeId: string; role: 'manager' | 'worker'; clusterId: string; ips: string[]; publicKeyPem?: string; validityMs?: number; minValidityMs?: number; backdateMs?: number; chainPem?: string }) {
     if (o.publicKeyPem) return { certPem: await issueNodeCert(ca, { ...o, publicKeyPem: o.publicKeyPem }), keyPem: '' };
     const key = generateNodeKey();
     return { certPem: await issueNodeCert(ca, { ...o, publicKeyPem: key.publicKeyPem }), keyPem: key.keyPem };
   }
+  crossSignRoot(oldCa: { certPem: string; keyPem: string }, newRootPem: string) { return crossSignRootCA(oldCa, newRootPem); }
+  checkSigningCA(certPem: string, keyPem: string) { return checkSigningCA(certPem, keyPem); }
+  samePublicKey(a: string, b: string) { return samePublicKey(a, b); }
+  nodeTlsInfo(certPem: string, trustPem: string) { return nodeTlsInfo(certPem, trustPem); }
+  issuedBy(certPem: string, caPem: string) { return verifyIssuedBy(certPem, caPem); }
+  certTimes(certPem: string) {
+    const c = parseNodeCert(firstCert(certPem));
+    return { notBefore: c.notBefore, notAfter: c.notAfter, renewAt: renewalTime(c) };
+  }
+  canonicalCertPem(pem: string) { return canonicalCertPem(pem); }
   async generateNodeKey() { return generateNodeKey(); }
   async publicKeyOf(keyPem: string) { return publicKeyPemOf(keyPem); }
   isEncryptedKey(keyPem: string) { return isEncryptedPrivateKey(keyPem); }
@@ -188,6 +242,13 @@ export class SwarmBackendImpl implements SwarmBackend {
     if (join) await fs.rm(joinFile, { force: true });
   }
 
+  async restartEtcd(): Promise<void> {
+    const m = this.member;
+    if (!m) return;
+    await m.stop();
+    await m.start({});
+  }
+
   async stopEtcd(): Promise<void> {
     const m = this.member;
     this.member = undefined;
@@ -196,6 +257,12 @@ export class SwarmBackendImpl implements SwarmBackend {
 
   async openStore(o: { endpoints: string[]; caPem: string; certPem: string; keyPem: string }): Promise<SwarmStore> {
     const tls = { ca: o.caPem, cert: o.certPem, key: o.keyPem };
-    return new EtcdSwarmStore(new ClusterStore({ endpoints: o.endpoints, tls }), tls);
+    return new EtcdSwarmStore(new ClusterStore({ endpoints: o.endpoints, tls, servername: MANAGER_NAME }), tls);
   }
+}
+
+/** The leaf of a certificate file that may carry intermediates after it. */
+function firstCert(pem: string): string {
+  const m = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----\n?/.exec(pem);
+  return m ? m[0] : pem;
 }

@@ -31,8 +31,22 @@ export interface SwarmStore {
   /** whether the etcd member at this client URL answers (manager reachability) */
   reachable(clientUrl: string): Promise<boolean>;
   campaign(id: string, onElected: () => void, onLost: () => void, onLeader: (id: string) => void): Promise<() => Promise<void>>;
+  /** renewed certificate or new trust root: used for connections made from now on */
+  setCredentials(o: { caPem: string; certPem: string; keyPem: string }): void;
+  /** a key with a lease, created only if absent: a cluster-wide lock; false when someone holds it */
+  tryLock(key: string, holder: string, ttlSeconds: number): Promise<boolean>;
+  unlock(key: string, holder: string): Promise<void>;
+  /** whether every voting etcd member but `exceptName` answers and follows a leader */
+  votersHealthy(exceptName: string): Promise<boolean>;
+  /** if this node's member is the raft leader, hands leadership to another voter */
+  moveRaftLeadershipAway(): Promise<void>;
+  /** a member's new peer URL (a manager restored on another address) */
+  updateMemberPeerUrl(name: string, peerUrl: string): Promise<void>;
   close(): Promise<void>;
 }
+
+/** Docker's TLSInfo (Swarm.TLSInfo, Node.Description.TLSInfo) */
+export interface TLSInfo { TrustRoot: string; CertIssuerSubject: string; CertIssuerPublicKey: string }
 
 export interface EtcdStartOptions {
   /** rebuild a one-member cluster from this member's data */
@@ -49,7 +63,20 @@ export interface EtcdStartOptions {
 
 export interface SwarmBackend {
   createRootCA(): Promise<IssuedCert>;
-  issueNodeCert(ca: IssuedCert, o: { nodeId: string; role: 'manager' | 'worker'; clusterId: string; ips: string[]; publicKeyPem?: string; validityMs?: number }): Promise<IssuedCert>;
+  /** chainPem is sent after the leaf (the cross-signed root during a rotation); minValidityMs lowers the 1 h floor (tests) */
+  issueNodeCert(ca: IssuedCert, o: { nodeId: string; role: 'manager' | 'worker'; clusterId: string; ips: string[]; publicKeyPem?: string; validityMs?: number; minValidityMs?: number; backdateMs?: number; chainPem?: string }): Promise<IssuedCert>;
+  /** the new root's certificate, signed by the old root (root rotation) */
+  crossSignRoot(oldCa: IssuedCert, newRootPem: string): Promise<string>;
+  /** checks a root CA the user brings (`swarm ca --rotate --ca-cert --ca-key`); throws with statusCode 400 */
+  checkSigningCA(certPem: string, keyPem: string): Promise<string>;
+  samePublicKey(aPem: string, bPem: string): boolean;
+  /** a node's TLSInfo: its trust root and the issuer of its certificate (found through the chain) */
+  nodeTlsInfo(certPem: string, trustPem: string): TLSInfo;
+  /** whether the leaf in certPem was signed by the CA in caPem */
+  issuedBy(certPem: string, caPem: string): boolean;
+  /** the certificate's validity and when it is due for renewal (50–80 % of its life) */
+  certTimes(certPem: string): { notBefore: Date; notAfter: Date; renewAt: Date };
+  canonicalCertPem(pem: string): string;
   generateNodeKey(): Promise<{ keyPem: string; publicKeyPem: string }>;
   publicKeyOf(keyPem: string): Promise<string>;
   isEncryptedKey(keyPem: string): boolean;
@@ -59,7 +86,7 @@ export interface SwarmBackend {
   /** writes the plaintext node key where etcd can read it (exec root), returns the path */
   runtimeKeyFile(keyPem: string): Promise<string>;
   removeEtcdData(dataDir: string): Promise<void>;
-  tlsInfo(caPem: string): { TrustRoot: string; CertIssuerSubject: string; CertIssuerPublicKey: string };
+  tlsInfo(caPem: string): TLSInfo;
   joinToken(caPem: string): string;
   parseJoinToken(token: string): unknown;
   tokenMatchesCA(token: string, caPem: string): boolean;
@@ -69,5 +96,7 @@ export interface SwarmBackend {
   prepareEtcdJoin(dataDir: string, initialCluster: string): Promise<void>;
   startEtcd(o: EtcdStartOptions): Promise<void>;
   stopEtcd(): Promise<void>;
+  /** stops and starts the member from its data (etcd reads its trusted CA file only at start) */
+  restartEtcd(): Promise<void>;
   openStore(o: { endpoints: string[]; caPem: string; certPem: string; keyPem: string }): Promise<SwarmStore>;
 }

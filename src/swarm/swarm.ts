@@ -9,6 +9,10 @@ import type { SwarmBackend, SwarmStore } from './backend.js';
 import { TaskExecutor, type TaskEngine, type TaskStatusReport } from './agent/executor.js';
 import * as svc from './manager/services.js';
 import { findByRef } from './manager/find-ref.js';
+import { certValidity, issueNodeCertNow, reconcileRootCA, recordNodeTlsInfo, rootCAUpdate, storedCAConfig, withCA, type StoredCA } from './manager/ca-rotation.js';
+import { restartEtcdMember } from './manager/etcd-restart.js';
+import { relocateManager } from './manager/relocate.js';
+import { CertRenewal, type RenewalHost } from './node/cert-renewal.js';
 
 // This node's part in a swarm: init/join/leave, the manager's API (cluster and node objects in
 // etcd), the control port other nodes talk to, and the heartbeat every node sends.
@@ -40,6 +44,7 @@ export class Swarm {
   private store?: SwarmStore;
   private control?: ControlServer;
   private heartbeatTimer?: NodeJS.Timeout;
+  private heartbeatLoop?: () => void;
   private healthTimer?: NodeJS.Timeout;
   private leaderId = '';
   private stopElection?: () => Promise<void>;
@@ -49,6 +54,10 @@ export class Swarm {
   private reconciling = false;
   /** the unlock key the key file is encrypted with ('' = plaintext) */
   private kek?: string;
+  private renewal?: CertRenewal;
+  /** bumped by --force-new-cluster so that a rejoin still under way (restore) gives up quietly */
+  private epoch = 0;
+  private restoring?: Promise<void>;
   error = '';
 
   constructor(private o: SwarmOptions) {
@@ -66,8 +75,14 @@ export class Swarm {
 
   /** At daemon start: a node that was in a swarm comes back into it by itself. */
   async restore(): Promise<void> {
+    this.restoring = this.rejoin();
+    await this.restoring;
+  }
+
+  private async rejoin(): Promise<void> {
     this.state = await this.dir.load();
     if (!this.state) return;
+    const epoch = this.epoch;
     this.localState = 'pending';
     await this.load();
     try {
@@ -80,6 +95,7 @@ export class Swarm {
       await this.startRole();
       this.localState = 'active';
     } catch (err) {
+      if (epoch !== this.epoch) return;
       this.localState = 'error';
       this.error = (err as Error).message;
       this.o.log.error({ err: this.error }, 'could not rejoin the swarm');
@@ -89,6 +105,7 @@ export class Swarm {
   async shutdown(): Promise<void> {
     clearTimeout(this.heartbeatTimer);
     clearTimeout(this.taskTimer);
+    this.renewal?.stop();
     if (!this.backend) return;
     await this.stopManager();
   }
@@ -142,6 +159,40 @@ export class Swarm {
   private async startRole(): Promise<void> {
     if (this.state!.role === 'manager') await this.startManager();
     this.startHeartbeats();
+    this.renewal?.stop();
+    this.renewal = new CertRenewal(this.b, this.renewalHost());
+    this.renewal.start();
+  }
+
+  /** What certificate renewal (node/cert-renewal.ts) needs from this node. */
+  private renewalHost(): RenewalHost {
+    return {
+      log: this.o.log,
+      certs: () => (this.localState === 'locked' ? undefined : this.certs),
+      role: () => this.state?.role,
+      advertiseAddr: () => this.state?.advertiseAddr ?? '',
+      busy: () => this.changingRole,
+      call: (path, body, timeoutMs) => this.callManagers(path, body, timeoutMs),
+      apply: async (certs) => {
+        this.certs = certs;
+        await this.dir.saveCerts(certs.caPem, certs.certPem);
+        this.control?.setCredentials({ caPems: [certs.caPem], certPem: certs.certPem, keyPem: certs.keyPem });
+        this.store?.setCredentials(certs);
+      },
+      restartEtcd: () => (this.store ? restartEtcdMember(this.b, this.store, this.state!.nodeId) : Promise.resolve(true)),
+      report: () => this.heartbeatLoop?.(),
+    };
+  }
+
+  /** A control call to the managers in turn (others first): the first that answers. */
+  private async callManagers<T>(path: string, body: unknown, timeoutMs: number): Promise<T> {
+    const s = this.state!;
+    const order = [...s.managers].sort((a, b) => Number(a.nodeId === s.nodeId) - Number(b.nodeId === s.nodeId));
+    let last: unknown = new Error('no manager known');
+    for (const m of order) {
+      try { return await controlCall<T>(m.addr, path, body, this.certs!, timeoutMs); } catch (e) { last = e; }
+    }
+    throw last;
   }
 
   private async startManager(opts: { forceNewCluster?: boolean } = {}): Promise<void> {
@@ -203,9 +254,9 @@ export class Swarm {
   private async startControl(): Promise<void> {
     const s = this.state!;
     const c = new ControlServer(this.o.log);
-    c.route('GET /ca', 'none', async () => ({ caPem: this.certs!.caPem }));
+    c.route('GET /ca', 'none', async () => ({ caPem: (await this.store?.get<ClusterObject>(KEY.cluster).catch(() => undefined))?.TLSInfo.TrustRoot ?? this.certs!.caPem }));
     c.route('POST /join', 'none', (body) => this.acceptJoin(body));
-    c.route('POST /heartbeat', 'node', (_b, peer) => this.acceptHeartbeat(peer!.nodeId));
+    c.route('POST /heartbeat', 'node', (body, peer) => this.acceptHeartbeat(peer!.nodeId, body));
     c.route('POST /etcd/promote', 'manager', (body) => this.store!.promoteMember(String(body?.name ?? '')));
     c.route('POST /leave', 'node', (_b, peer) => this.acceptLeave(peer!.nodeId));
     c.route('POST /assignments', 'node', async (body, peer) => {
@@ -214,7 +265,7 @@ export class Swarm {
       if (body?.reports?.length) this.kickLeader();
       return out;
     });
-    c.route('POST /renew', 'node', (body, peer) => this.acceptRenew(peer!.nodeId, body));
+    c.route('POST /renew', 'node', (body, peer) => this.acceptRenew(peer!.nodeId, body, peer!.role));
     c.route('POST /manager-ready', 'manager', (_b, peer) => this.acceptManagerReady(peer!.nodeId));
     c.route('POST /abandon-join', 'manager', async (_b, peer) => {
       await this.store!.removeMember(peer!.nodeId);
@@ -232,7 +283,7 @@ export class Swarm {
   async init(body: any): Promise<string> {
     await this.load();
     if (this.state) {
-      if (body?.ForceNewCluster && this.isManager && this.localState !== 'locked') return this.forceNewCluster();
+      if (body?.ForceNewCluster && this.isManager && this.localState !== 'locked') return this.forceNewCluster(body);
       throw new Unavailable(ALREADY);
     }
     const listen = String(body?.ListenAddr || '0.0.0.0:2377');
@@ -240,7 +291,7 @@ export class Swarm {
     const nodeId = newSwarmId();
     const clusterId = newSwarmId();
     const ca = await this.b.createRootCA();
-    const node = await this.b.issueNodeCert(ca, { nodeId, role: 'manager', clusterId, ips: [adv.ip], validityMs: defaultClusterSpec(body?.Spec).CAConfig.NodeCertExpiry / 1e6 });
+    const node = await this.b.issueNodeCert(ca, { nodeId, role: 'manager', clusterId, ips: [adv.ip], ...certValidity(defaultClusterSpec(body?.Spec).CAConfig) });
     this.state = { nodeId, clusterId, role: 'manager', advertiseAddr: `${adv.ip}:${adv.port}`, listenAddr: listen, managers: [{ nodeId, addr: `${adv.ip}:${adv.port}` }] };
     this.certs = { caPem: ca.certPem, certPem: node.certPem, keyPem: node.keyPem };
     try {
@@ -279,13 +330,37 @@ export class Swarm {
    * node's etcd member as a one-member cluster over its own data, so nodes (and later services)
    * survive; the other managers' members are gone and they show as unreachable until they rejoin.
    */
-  private async forceNewCluster(): Promise<string> {
+  private async forceNewCluster(body: any): Promise<string> {
     const s = this.state!;
+    // a rejoin still waiting for the old cluster (a restored backup) is cut short
+    this.epoch++;
+    if (this.localState !== 'active') {
+      await this.b.stopEtcd().catch(() => undefined);
+      await this.restoring?.catch(() => undefined);
+    }
     await this.stopManager();
+    // restored on another machine: the new address, given with --advertise-addr
+    const prevAddr = s.advertiseAddr;
+    if (body?.AdvertiseAddr) {
+      const adv = resolveAdvertiseAddr(String(body.AdvertiseAddr), String(body?.ListenAddr || s.listenAddr));
+      s.advertiseAddr = `${adv.ip}:${adv.port}`;
+      if (body?.ListenAddr) s.listenAddr = String(body.ListenAddr);
+    }
     await this.startManager({ forceNewCluster: true });
+    if (s.advertiseAddr !== prevAddr) {
+      this.certs = await relocateManager(this.b, this.store!, { nodeId: s.nodeId, addr: s.advertiseAddr, peerPort: ETCD_PEER_PORT, certs: this.certs! });
+      await this.dir.saveCerts(this.certs.caPem, this.certs.certPem);
+      this.control?.setCredentials({ caPems: [this.certs.caPem], certPem: this.certs.certPem, keyPem: this.certs.keyPem });
+      this.store!.setCredentials(this.certs);
+    }
     s.managers = [{ nodeId: s.nodeId, addr: s.advertiseAddr }];
     await this.dir.save(s);
-    this.localState = 'active';
+    if (this.localState !== 'active') {
+      this.error = '';
+      this.localState = 'active';
+      if (!this.heartbeatTimer) this.startHeartbeats();
+      if (!this.renewal) { this.renewal = new CertRenewal(this.b, this.renewalHost()); this.renewal.start(); }
+    }
     return s.nodeId;
   }
 
@@ -368,8 +443,7 @@ export class Swarm {
     const addr = String(body?.addr ?? '');
     const ip = addr.split(':')[0];
     const nodeId = newSwarmId();
-    const ca = await store.get<{ certPem: string; keyPem: string }>(KEY.ca);
-    const cert = await this.b.issueNodeCert(ca!, { nodeId, role, clusterId: cluster.ID, ips: [ip], publicKeyPem: String(body?.publicKeyPem ?? ''), validityMs: cluster.Spec.CAConfig?.NodeCertExpiry / 1e6 });
+    const certPem = await issueNodeCertNow(this.b, store, cluster, { nodeId, role, ips: [ip], publicKeyPem: String(body?.publicKeyPem ?? '') });
     let etcd: { initialCluster: string } | undefined;
     if (role === 'manager') {
       await store.grantManager(nodeId);
@@ -378,7 +452,7 @@ export class Swarm {
     await store.put(KEY.node(nodeId), newNodeObject(nodeId, role, addr, body?.description ?? {}, body?.availability || 'active'));
     await this.acceptHeartbeat(nodeId);
     const managers = await this.managerList();
-    return { nodeId, clusterId: cluster.ID, role, certPem: cert.certPem, caPem: this.certs!.caPem, managers, etcd };
+    return { nodeId, clusterId: cluster.ID, role, certPem, caPem: cluster.TLSInfo.TrustRoot, managers, etcd };
   }
 
   private async managerList(): Promise<{ nodeId: string; addr: string }[]> {
@@ -386,31 +460,35 @@ export class Swarm {
     return nodes.filter((n) => n.Spec.Role === 'manager' && n.ManagerStatus).map((n) => ({ nodeId: n.ID, addr: n.ManagerStatus!.Addr }));
   }
 
-  private async acceptHeartbeat(nodeId: string): Promise<unknown> {
+  private async acceptHeartbeat(nodeId: string, body?: any): Promise<unknown> {
     const cluster = await this.store!.get<ClusterObject>(KEY.cluster);
     const period = cluster?.Spec.Dispatcher.HeartbeatPeriod ?? 5e9;
     await this.store!.putWithTtl(KEY.heartbeat(nodeId), { at: new Date().toISOString() }, Math.ceil((3 * period) / 1e9));
     const node = await this.store!.get<NodeObject>(KEY.node(nodeId));
-    return { periodNs: period, managers: await this.managerList(), role: node?.Spec.Role };
+    await recordNodeTlsInfo(this.store!, node, body?.tls);
+    return { periodNs: period, managers: await this.managerList(), role: node?.Spec.Role, tls: cluster?.TLSInfo };
   }
 
-  /** A node asks for a certificate matching the role its node object says (after promote/demote). */
-  private async acceptRenew(nodeId: string, body: any): Promise<unknown> {
+  /**
+   * A node asks for a certificate: for the role its node object says (after promote/demote), or,
+   * renewing (`renew`), for the role it holds now (expiry, root rotation).
+   */
+  private async acceptRenew(nodeId: string, body: any, peerRole: 'manager' | 'worker'): Promise<unknown> {
     const store = this.store!;
     const node = await store.get<NodeObject>(KEY.node(nodeId));
     if (!node) throw new HttpError(404, `node ${nodeId} not found`);
     const cluster = (await store.get<ClusterObject>(KEY.cluster))!;
-    const ca = await store.get<{ certPem: string; keyPem: string }>(KEY.ca);
     const addr = String(body?.addr ?? '');
     const ip = addr.split(':')[0];
-    const role = node.Spec.Role;
-    const cert = await this.b.issueNodeCert(ca!, { nodeId, role, clusterId: cluster.ID, ips: [ip], publicKeyPem: String(body?.publicKeyPem ?? ''), validityMs: cluster.Spec.CAConfig?.NodeCertExpiry / 1e6 });
+    const renew = !!body?.renew;
+    const role = renew ? peerRole : node.Spec.Role;
+    const certPem = await issueNodeCertNow(this.b, store, cluster, { nodeId, role, ips: [ip], publicKeyPem: String(body?.publicKeyPem ?? '') });
     let etcd: { initialCluster: string } | undefined;
-    if (role === 'manager') {
+    if (role === 'manager' && !renew) {
       await store.grantManager(nodeId);
       etcd = { initialCluster: await store.addLearner(nodeId, `https://${ip}:${ETCD_PEER_PORT}`) };
     }
-    return { role, certPem: cert.certPem, etcd };
+    return { role, certPem, etcd, caPem: cluster.TLSInfo.TrustRoot };
   }
 
   private async acceptManagerReady(nodeId: string): Promise<unknown> {
@@ -477,8 +555,9 @@ export class Swarm {
       const order = [...s.managers].sort((a, b) => Number(a.nodeId === s.nodeId) - Number(b.nodeId === s.nodeId));
       for (const m of order) {
         try {
-          const r = await controlCall<{ periodNs: number; managers: { nodeId: string; addr: string }[]; role?: 'manager' | 'worker' }>(m.addr, '/heartbeat', {}, this.certs, 3000);
+          const r = await controlCall<{ periodNs: number; managers: { nodeId: string; addr: string }[]; role?: 'manager' | 'worker'; tls?: any }>(m.addr, '/heartbeat', { tls: this.renewal?.tlsInfo() }, this.certs, 3000);
           periodMs = r.periodNs / 1e6;
+          this.renewal?.observe(r.tls);
           if (r.role && r.role !== s.role && !this.changingRole) {
             this.changingRole = true;
             void this.changeRole(r.role, m.addr).catch((err) => this.o.log.warn({ err: (err as Error).message }, 'role change failed (retried on the next heartbeat)'))
@@ -492,12 +571,21 @@ export class Swarm {
         } catch { /* the next manager */ }
       }
     };
+    let beating = false;
+    let again = false;
     const loop = () => {
+      // one beat at a time; a beat asked for meanwhile (renewal reporting) follows at once
+      if (beating) { again = true; return; }
+      beating = true;
       void beat().then(() => this.syncKeyEncryption()).catch(() => undefined).finally(() => {
+        beating = false;
         if (!this.state) return;
-        this.heartbeatTimer = setTimeout(loop, periodMs * (0.9 + Math.random() * 0.2));
+        clearTimeout(this.heartbeatTimer);
+        this.heartbeatTimer = setTimeout(loop, again ? 0 : periodMs * (0.9 + Math.random() * 0.2));
+        again = false;
       });
     };
+    this.heartbeatLoop = loop;
     loop();
   }
 
@@ -521,6 +609,7 @@ export class Swarm {
       await this.checkNodeHealth();
       const c = await this.store.get<ClusterObject>(KEY.cluster);
       await svc.reconcile(this.store, c?.Spec.Orchestration?.TaskHistoryRetentionLimit ?? 5);
+      await reconcileRootCA(this.b, this.store);
     } catch (err) {
       this.o.log.debug({ err: (err as Error).message }, 'leader pass failed');
     } finally {
@@ -599,14 +688,17 @@ export class Swarm {
 
   async update(version: number, spec: any, flags: { rotateWorkerToken: boolean; rotateManagerToken: boolean; rotateManagerUnlockKey: boolean }): Promise<void> {
     const store = this.requireManager();
+    // a root rotation (CAConfig.ForceRotate, SigningCACert) is started here, before the cluster write
+    const ca: StoredCA = await rootCAUpdate(this.b, store, version, spec);
     await store.update<ClusterObject>(KEY.cluster, (c) => {
       const next: ClusterObject = { ...c, Spec: { ...defaultClusterSpec(spec), ...spec, Name: c.Spec.Name }, UpdatedAt: new Date().toISOString(), JoinTokens: { ...c.JoinTokens } };
-      if (flags.rotateWorkerToken) next.JoinTokens.Worker = this.b.joinToken(this.certs!.caPem);
-      if (flags.rotateManagerToken) next.JoinTokens.Manager = this.b.joinToken(this.certs!.caPem);
+      next.Spec.CAConfig = storedCAConfig(spec?.CAConfig, c.Spec.CAConfig);
+      if (flags.rotateWorkerToken) next.JoinTokens.Worker = this.b.joinToken(c.TLSInfo.TrustRoot);
+      if (flags.rotateManagerToken) next.JoinTokens.Manager = this.b.joinToken(c.TLSInfo.TrustRoot);
       const auto = !!next.Spec.EncryptionConfig?.AutoLockManagers;
       if (auto && (!c.UnlockKey || flags.rotateManagerUnlockKey)) next.UnlockKey = this.b.unlockKey();
       if (!auto) next.UnlockKey = undefined;
-      return next;
+      return withCA(next, ca, this.b);
     }, version);
   }
 

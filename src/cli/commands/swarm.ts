@@ -1,6 +1,8 @@
 // shoal swarm init / join / join-token / leave / update / unlock / unlock-key / ca
 import type { CmdDef, Ctx } from '../command.js';
 import { readLine } from '../util.js';
+import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 
 /** docker's printJoinCommand: the join command for a role, with the manager's address. */
 async function printJoinCommand(ctx: Ctx, nodeId: string, worker: boolean, manager: boolean): Promise<void> {
@@ -37,9 +39,10 @@ const specFlags = [
 function swarmSpec(o: any, changedOnly: boolean): any {
   const ch = (k: string) => !changedOnly || o._changed.has(k);
   const spec: any = {};
-  if (ch('certExpiry') && o.certExpiry) spec.CAConfig = { NodeCertExpiry: durationNs(String(o.certExpiry).replace(/0m0s$/, '')) };
-  if (ch('dispatcherHeartbeat') && o.dispatcherHeartbeat) spec.Dispatcher = { HeartbeatPeriod: durationNs(o.dispatcherHeartbeat) };
-  if (ch('taskHistoryLimit') && o.taskHistoryLimit !== undefined) spec.Orchestration = { TaskHistoryRetentionLimit: Number(o.taskHistoryLimit) };
+  // _changed holds the flags' long names
+  if (ch('cert-expiry') && o.certExpiry) spec.CAConfig = { NodeCertExpiry: durationNs(String(o.certExpiry).replace(/0m0s$/, '')) };
+  if (ch('dispatcher-heartbeat') && o.dispatcherHeartbeat) spec.Dispatcher = { HeartbeatPeriod: durationNs(o.dispatcherHeartbeat) };
+  if (ch('task-history-limit') && o.taskHistoryLimit !== undefined) spec.Orchestration = { TaskHistoryRetentionLimit: Number(o.taskHistoryLimit) };
   if (ch('autolock') && o.autolock !== undefined) spec.EncryptionConfig = { AutoLockManagers: !!o.autolock };
   return spec;
 }
@@ -202,24 +205,79 @@ export const swarmUnlockKeyCmd: CmdDef = {
   },
 };
 
+/** pflag's pem-file: the file's contents, which must be PEM. */
+function pemFile(path: string): string {
+  const text = readFileSync(path, 'utf8');
+  if (!/-----BEGIN [A-Z0-9 ]+-----/.test(text)) throw new Error('file contents must be in PEM format');
+  return text;
+}
+
+/**
+ * docker's RootRotationProgress: every 200 ms, how many nodes hold a certificate from the desired
+ * issuer and how many trust the desired root; done when both are all nodes and the rotation is over.
+ */
+async function waitForRootRotation(ctx: Ctx, quiet: boolean): Promise<void> {
+  let last = '';
+  const say = (line: string) => { if (!quiet && line !== last) { ctx.out(line + '\n'); last = line; } };
+  let digestShown = '';
+  for (;;) {
+    const sw = await ctx.client().get('/swarm');
+    const nodes: any[] = await ctx.client().get('/nodes');
+    const want = sw.TLSInfo ?? {};
+    const digest = 'sha256:' + createHash('sha256').update(String(want.TrustRoot ?? '')).digest('hex');
+    if (!quiet && digest !== digestShown) { ctx.out(`desired root digest: ${digest}\n`); digestShown = digest; }
+    const certs = nodes.filter((n) => n.Description?.TLSInfo?.CertIssuerSubject === want.CertIssuerSubject && n.Description?.TLSInfo?.CertIssuerPublicKey === want.CertIssuerPublicKey).length;
+    const roots = nodes.filter((n) => n.Description?.TLSInfo?.TrustRoot === want.TrustRoot).length;
+    const certsDone = certs === nodes.length && !sw.RootRotationInProgress;
+    say(`  rotated TLS certificates: ${certs}/${nodes.length} nodes | rotated CA certificates: ${certsDone ? roots : 0}/${nodes.length} nodes`);
+    if (certsDone && roots === nodes.length) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 export const swarmCaCmd: CmdDef = {
   name: 'ca',
   usage: '[OPTIONS]',
   short: 'Display and rotate the root CA',
   args: { max: 0 },
   options: [
+    { long: 'ca-cert', kind: 'string', type: 'pem-file', desc: 'Path to the PEM-formatted root CA certificate to use for the new cluster', parse: pemFile },
+    { long: 'ca-key', kind: 'string', type: 'pem-file', desc: 'Path to the PEM-formatted root CA key to use for the new cluster', parse: pemFile },
     { long: 'cert-expiry', kind: 'string', type: 'duration', desc: 'Validity period for node certificates (ns|us|ms|s|m|h)', def: '2160h0m0s' },
+    { long: 'detach', short: 'd', kind: 'bool', desc: 'Exit immediately instead of waiting for the root rotation to converge' },
+    { long: 'external-ca', kind: 'list', type: 'external-ca', desc: 'Specifications of one or more certificate signing endpoints' },
     { long: 'quiet', short: 'q', kind: 'bool', desc: 'Suppress progress output' },
     { long: 'rotate', kind: 'bool', desc: 'Rotate the swarm CA - if no certificate or key are provided, new ones will be generated' },
   ],
   async run(ctx, _args, o) {
-    if (o.rotate) throw new Error('swarm ca --rotate is not supported by shoal yet: the root CA cannot be rotated');
     const sw = await ctx.client().get('/swarm');
-    if (o._changed.has('certExpiry')) {
-      const spec = { ...sw.Spec, CAConfig: { ...(sw.Spec.CAConfig ?? {}), NodeCertExpiry: durationNs(String(o.certExpiry).replace(/0m0s$/, '')) } };
-      await ctx.client().call('POST', '/swarm/update', { query: { version: String(sw.Version.Index) }, body: spec });
+    if (!o.rotate) {
+      for (const flag of ['ca-cert', 'ca-key', 'cert-expiry', 'external-ca']) {
+        if (o._changed.has(flag)) throw new Error(`\`--${flag}\` flag requires the \`--rotate\` flag to update the CA`);
+      }
+      return printTrustRoot(ctx, sw);
     }
-    ctx.out(sw.TLSInfo?.TrustRoot?.endsWith('\n') ? sw.TLSInfo.TrustRoot : `${sw.TLSInfo?.TrustRoot ?? ''}\n`);
-    return 0;
+    if (o.externalCa?.length) throw new Error('external CAs are not supported by shoal');
+    if (o._changed.has('ca-cert') && !o._changed.has('ca-key')) throw new Error('the --ca-cert flag requires that a --ca-key flag and/or --external-ca flag be provided as well');
+    const ca = { ...(sw.Spec.CAConfig ?? {}) };
+    if (o._changed.has('cert-expiry')) ca.NodeCertExpiry = durationNs(String(o.certExpiry).replace(/0m0s$/, ''));
+    const cert = o.caCert ? String(o.caCert) : '';
+    const key = o.caKey ? String(o.caKey) : '';
+    ca.SigningCACert = cert;
+    ca.SigningCAKey = key;
+    if (!cert && !key) ca.ForceRotate = (ca.ForceRotate ?? 0) + 1;
+    await ctx.client().call('POST', '/swarm/update', { query: { version: String(sw.Version.Index) }, body: { ...sw.Spec, CAConfig: ca } });
+    if (o.detach) return 0;
+    await waitForRootRotation(ctx, !!o.quiet);
+    // like docker: quiet prints nothing, not even the new root
+    if (o.quiet) return 0;
+    return printTrustRoot(ctx, await ctx.client().get('/swarm'));
   },
 };
+
+function printTrustRoot(ctx: Ctx, sw: any): number {
+  const root = String(sw.TLSInfo?.TrustRoot ?? '').trim();
+  if (!root) throw new Error('No CA information available');
+  ctx.out(root + '\n');
+  return 0;
+}

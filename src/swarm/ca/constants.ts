@@ -12,6 +12,7 @@ export const CA_SAN = 'swarm-ca';
 
 export const HOUR_MS = 3600_000;
 export const DAY_MS = 24 * HOUR_MS;
+export const YEAR_MS = 365 * DAY_MS;
 /** RootCAExpiration = 630720000 s: 20 years of 365 days. */
 export const ROOT_CA_VALIDITY_MS = 630_720_000_000;
 /** DefaultNodeCertExpiration = 2160 h. */

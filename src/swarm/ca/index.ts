@@ -9,3 +9,5 @@ export * from './join-token.js';
 export * from './unlock-key.js';
 export * from './key-encryption.js';
 export * from './tls.js';
+export * from './root-rotation.js';
+export * from './issuer.js';

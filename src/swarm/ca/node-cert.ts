@@ -12,7 +12,7 @@ import {
   CA_SAN, CERT_BACKDATE_MS, DAY_MS, MIN_NODE_CERT_VALIDITY_MS, NODE_CERT_VALIDITY_MS, RENEW_AT_LOWER, RENEW_AT_UPPER,
   ouToRole, roleToOU, type NodeRole,
 } from './constants.js';
-import { decodePemBlocks, encodePem } from './pem.js';
+import { canonicalCertPem, decodePemBlocks, encodePem } from './pem.js';
 import { loadCA, randomSerial, type CAKeyPair, type LoadedCA } from './root-ca.js';
 
 const subtle = webcrypto.subtle;
@@ -70,6 +70,12 @@ export interface IssueNodeCertOptions {
   validityDays?: number;
   /** the same in milliseconds (Docker's NodeCertExpiry is a duration); wins over validityDays */
   validityMs?: number;
+  /** shortest validity honoured (default 1 hour, SwarmKit's floor); shoal lowers it only for tests */
+  minValidityMs?: number;
+  /** how far notBefore lies in the past (default 1 hour); tests with seconds-long certs use 0 */
+  backdateMs?: number;
+  /** intermediates to send after the leaf (the cross-signed root during a root rotation) */
+  chainPem?: string;
   /** for tests */
   now?: Date;
 }
@@ -105,7 +111,7 @@ async function requestedPublicKey(o: IssueNodeCertOptions): Promise<ArrayBuffer>
 
 function validityMs(o: IssueNodeCertOptions): number {
   const ms = o.validityMs ?? (o.validityDays !== undefined ? o.validityDays * DAY_MS : NODE_CERT_VALIDITY_MS);
-  return ms >= MIN_NODE_CERT_VALIDITY_MS ? ms : NODE_CERT_VALIDITY_MS;
+  return ms >= (o.minValidityMs ?? MIN_NODE_CERT_VALIDITY_MS) ? ms : NODE_CERT_VALIDITY_MS;
 }
 
 /** Signs a node certificate; returns its PEM. ca is a loaded CA or the stored PEM pair. */
@@ -127,7 +133,7 @@ export async function issueNodeCert(ca: LoadedCA | CAKeyPair, o: IssueNodeCertOp
     subject: [{ O: [o.clusterId] }, { OU: [ou] }, { CN: [o.nodeId] }],
     // The issuer bytes are copied from the CA's subject so chain building matches them exactly.
     issuer: new x509.Name(signer.cert.subjectName.toArrayBuffer()),
-    notBefore: new Date(now - CERT_BACKDATE_MS),
+    notBefore: new Date(now - (o.backdateMs ?? CERT_BACKDATE_MS)),
     notAfter: new Date(now + validityMs(o)),
     publicKey: spki,
     signingKey: signer.signingKey,
@@ -144,7 +150,7 @@ export async function issueNodeCert(ca: LoadedCA | CAKeyPair, o: IssueNodeCertOp
       ]),
     ],
   }, wc);
-  return encodePem('CERTIFICATE', new Uint8Array(cert.rawData));
+  return encodePem('CERTIFICATE', new Uint8Array(cert.rawData)) + (o.chainPem ? canonicalCertPem(o.chainPem) : '');
 }
 
 /** Generates a key and signs a cert for it: the CA's own node, or tests. */

@@ -40,6 +40,11 @@ export interface ClusterStoreOptions {
   callTimeoutMs?: number;
   /** Page size of list(). Default 1000. */
   listPageSize?: number;
+  /**
+   * The name the members' certificates are checked against instead of the address dialled (swarm
+   * managers all carry `swarm-manager`, while their IP SANs may be stale after a restore elsewhere).
+   */
+  servername?: string;
 }
 
 /** An object as stored: the decoded value and etcd's bookkeeping. */
@@ -121,10 +126,11 @@ const requireLeader: Interceptor = (options, nextCall) =>
 export class ClusterStore {
   readonly endpoints: string[];
   readonly callTimeoutMs: number;
-  /** The underlying etcd3 client (for what this class does not wrap). */
-  readonly client: Etcd3;
+  /** The underlying etcd3 client (for what this class does not wrap); replaced by setCredentials(). */
+  client: Etcd3;
   private readonly listPageSize: number;
-  private readonly credentials: { rootCertificate: Buffer; certChain: Buffer; privateKey: Buffer };
+  private credentials: { rootCertificate: Buffer; certChain: Buffer; privateKey: Buffer };
+  private readonly servername?: string;
   private readonly watches = new Set<WatchImpl<any>>();
   private closed = false;
 
@@ -134,7 +140,21 @@ export class ClusterStore {
     this.callTimeoutMs = opts.callTimeoutMs ?? 2500;
     this.listPageSize = opts.listPageSize ?? 1000;
     this.credentials = loadTls(opts.tls);
-    this.client = makeClient(this.endpoints, this.credentials);
+    this.servername = opts.servername;
+    this.client = makeClient(this.endpoints, this.credentials, true, this.servername);
+  }
+
+  /**
+   * New certificates (renewal, root rotation): later calls and reconnecting watches use a new client
+   * with them. A connection's credentials are fixed once it is up, hence a new client; the old one
+   * is closed after a grace period so that calls under way finish.
+   */
+  setCredentials(tls: TlsMaterial, graceMs = 10_000): void {
+    if (this.closed) return;
+    const old = this.client;
+    this.credentials = loadTls(tls);
+    this.client = makeClient(this.endpoints, this.credentials, true, this.servername);
+    setTimeout(() => old.close(), graceMs).unref?.();
   }
 
   /** Releases connections and stops every watch. */
@@ -374,6 +394,11 @@ export class ClusterStore {
     return { member: { ...added, name: added.name || name }, members, initialCluster };
   }
 
+  /** Changes a member's peer URLs (a manager restored on another address). */
+  async memberUpdate(id: string, peerUrls: string[]): Promise<void> {
+    await this.call((o) => this.client.cluster.memberUpdate({ ID: id, peerURLs: peerUrls }, o), 'idempotent');
+  }
+
   /** Promotes a learner to voting member, retrying while it is still catching up (default up to 30 s). */
   async memberPromote(id: string, opts: { timeoutMs?: number } = {}): Promise<void> {
     const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
@@ -418,7 +443,7 @@ export class ClusterStore {
 
   /** Status of one member, asked directly (works without a leader); rejects when unreachable. */
   async endpointStatus(endpoint: string, timeoutMs = 1000): Promise<EndpointStatus> {
-    const c = makeClient([endpoint], this.credentials, false);
+    const c = makeClient([endpoint], this.credentials, false, this.servername);
     try {
       const res = await c.maintenance.status({ deadline: Date.now() + timeoutMs });
       return {
@@ -452,7 +477,7 @@ export class ClusterStore {
     }));
     if (!ready.length) return undefined;
     const target = ready[Math.floor(Math.random() * ready.length)]!;
-    const c = makeClient([endpoint], this.credentials, false);
+    const c = makeClient([endpoint], this.credentials, false, this.servername);
     try {
       await c.maintenance.moveLeader({ targetID: target }, { deadline: Date.now() + timeoutMs });
       return target;
@@ -662,7 +687,7 @@ function abort(stream: { end(): void; cancel(): void } | undefined): void {
   try { stream.cancel(); } catch { /* gone */ }
 }
 
-function makeClient(endpoints: string[], credentials: { rootCertificate: Buffer; certChain: Buffer; privateKey: Buffer }, hasLeader = true): Etcd3 {
+function makeClient(endpoints: string[], credentials: { rootCertificate: Buffer; certChain: Buffer; privateKey: Buffer }, hasLeader = true, servername?: string): Etcd3 {
   return new Etcd3({
     hosts: endpoints,
     credentials,
@@ -676,6 +701,7 @@ function makeClient(endpoints: string[], credentials: { rootCertificate: Buffer;
       'grpc.keepalive_time_ms': 5000,
       'grpc.keepalive_timeout_ms': 3000,
       'grpc.max_receive_message_length': 64 * 1024 * 1024,
+      ...(servername ? { 'grpc.ssl_target_name_override': servername } : {}),
     },
     dialTimeout: 2000,
   });
