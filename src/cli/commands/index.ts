@@ -8,6 +8,7 @@ import { logsCmd } from './container-logs.js';
 import { commitCmd, diffCmd, exportCmd, portCmd, topCmd } from './container-misc.js';
 import { psCmd } from './container-ps.js';
 import { nodeDemoteCmd, nodeInspectCmd, nodeLsCmd, nodePromoteCmd, nodeRmCmd, nodeUpdateCmd } from './node.js';
+import { serviceLogsCmd } from './service-logs.js';
 import { nodePsCmd, serviceCreateCmd, serviceInspectCmd, serviceLsCmd, servicePsCmd, serviceRmCmd, serviceScaleCmd } from './service.js';
 import { swarmCaCmd, swarmInitCmd, swarmJoinCmd, swarmJoinTokenCmd, swarmLeaveCmd, swarmUnlockCmd, swarmUnlockKeyCmd, swarmUpdateCmd } from './swarm.js';
 import { networkConnectCmd, networkCreateCmd, networkDisconnectCmd, networkInspectCmd, networkLsCmd, networkPruneCmd, networkRmCmd } from './network.js';
@@ -85,7 +86,7 @@ export const GROUPS: Group[] = [
     name: 'service',
     short: 'Manage Swarm services',
     entries: [
-      e(serviceCreateCmd), e(serviceInspectCmd), e(serviceLsCmd, 'ls', ['list']), e(servicePsCmd), e(serviceRmCmd, 'rm', ['remove']), e(serviceScaleCmd),
+      e(serviceCreateCmd), e(serviceInspectCmd), e(serviceLogsCmd), e(serviceLsCmd, 'ls', ['list']), e(servicePsCmd), e(serviceRmCmd, 'rm', ['remove']), e(serviceScaleCmd),
     ],
   },
   {
