@@ -7,6 +7,7 @@ import { registerContainerRoutes } from '../api/routes/containers.js';
 import { registerImageRoutes } from '../api/routes/images.js';
 import { registerSystemRoutes, VERSION } from '../api/routes/system.js';
 import { registerSwarmRoutes } from '../api/routes/swarm.js';
+import { registerSwarmLogRoutes } from '../api/routes/swarm-logs.js';
 import { Swarm } from '../swarm/swarm.js';
 import { registerVolumeRoutes } from '../api/routes/volumes.js';
 import { volumeUsers } from '../engine/containers/mounts.js';
@@ -74,8 +75,15 @@ export async function main(argv: string[]): Promise<void> {
       stop: async (id, t) => { await mgr.stop(id, t); },
       remove: (id) => mgr.remove(id, { force: true }),
     },
+    taskLogs: {
+      container: (taskId) => {
+        const c = mgr.store.all().find((x) => x.Config.Labels?.['com.docker.swarm.task.id'] === taskId);
+        return c && { logPath: c.LogPath, running: c.State.Running || c.State.Restarting, exited: () => mgr.wait(c.Id, 'next-exit') };
+      },
+    },
   });
   registerSwarmRoutes(router, swarm);
+  registerSwarmLogRoutes(router, swarm);
   registerSystemRoutes(router, { mgr, events, dataRoot: cfg.dataRoot, execRoot: cfg.execRoot, startedAt: new Date(), name: '', engineId: await engineId(cfg.dataRoot), debug: cfg.debug, volumes, swarmInfo: () => swarm.info() });
   registerImageRoutes(router, { images, usedBy: (id) => mgr.usedBy(id), containerCount: (id) => mgr.usedBy(id).length });
   registerContainerRoutes(router, mgr, execs);

@@ -13,6 +13,8 @@ import { certValidity, issueNodeCertNow, reconcileRootCA, recordNodeTlsInfo, roo
 import { restartEtcdMember } from './manager/etcd-restart.js';
 import { relocateManager } from './manager/relocate.js';
 import { CertRenewal, type RenewalHost } from './node/cert-renewal.js';
+import { AgentServer, AGENT_PORT, type TaskLogSource } from './agent/agent-server.js';
+import { openLogs, type LogsRequest } from './manager/service-logs.js';
 
 // This node's part in a swarm: init/join/leave, the manager's API (cluster and node objects in
 // etcd), the control port other nodes talk to, and the heartbeat every node sends.
@@ -35,6 +37,8 @@ export interface SwarmOptions {
   loadBackend: () => Promise<SwarmBackend>;
   /** the local engine, for running this node's tasks */
   taskEngine?: TaskEngine;
+  /** the local engine, for serving this node's task logs to managers */
+  taskLogs?: TaskLogSource;
 }
 
 export class Swarm {
@@ -43,6 +47,7 @@ export class Swarm {
   private certs?: { caPem: string; certPem: string; keyPem: string };
   private store?: SwarmStore;
   private control?: ControlServer;
+  private agent?: AgentServer;
   private heartbeatTimer?: NodeJS.Timeout;
   private heartbeatLoop?: () => void;
   private healthTimer?: NodeJS.Timeout;
@@ -106,6 +111,8 @@ export class Swarm {
     clearTimeout(this.heartbeatTimer);
     clearTimeout(this.taskTimer);
     this.renewal?.stop();
+    await this.agent?.close().catch(() => undefined);
+    this.agent = undefined;
     if (!this.backend) return;
     await this.stopManager();
   }
@@ -158,6 +165,7 @@ export class Swarm {
   /** Starts what this node's role runs: etcd + store + control port + election on managers, heartbeats everywhere. */
   private async startRole(): Promise<void> {
     if (this.state!.role === 'manager') await this.startManager();
+    await this.startAgent();
     this.startHeartbeats();
     this.renewal?.stop();
     this.renewal = new CertRenewal(this.b, this.renewalHost());
@@ -178,6 +186,7 @@ export class Swarm {
         await this.dir.saveCerts(certs.caPem, certs.certPem);
         this.control?.setCredentials({ caPems: [certs.caPem], certPem: certs.certPem, keyPem: certs.keyPem });
         this.store?.setCredentials(certs);
+        if (this.state) this.agent?.setCredentials({ ...certs, clusterId: this.state.clusterId });
       },
       restartEtcd: () => (this.store ? restartEtcdMember(this.b, this.store, this.state!.nodeId) : Promise.resolve(true)),
       report: () => this.heartbeatLoop?.(),
@@ -234,6 +243,7 @@ export class Swarm {
     const res = await controlCall<any>(via, '/renew', { publicKeyPem: key, addr: s.advertiseAddr }, this.certs!, 30_000);
     if (res.role !== role) return;
     this.certs = { ...this.certs!, certPem: res.certPem };
+    this.agent?.setCredentials({ ...this.certs, clusterId: s.clusterId });
     await this.dir.saveCerts(this.certs.caPem, this.certs.certPem);
     if (role === 'manager') {
       await this.b.prepareEtcdJoin(this.dir.etcdDir, res.etcd.initialCluster);
@@ -276,6 +286,19 @@ export class Swarm {
     const l = splitHostPort(s.listenAddr);
     await c.listen(l.host || '0.0.0.0', l.port, { caPems: [this.certs!.caPem], certPem: this.certs!.certPem, keyPem: this.certs!.keyPem });
     this.control = c;
+  }
+
+  /** The agent listener managers fetch task logs from; a node without it still works, minus its logs. */
+  private async startAgent(): Promise<void> {
+    if (!this.o.taskLogs || this.agent) return;
+    const a = new AgentServer(this.o.log, this.o.taskLogs);
+    const host = splitHostPort(this.state!.listenAddr).host || '0.0.0.0';
+    try {
+      await a.listen(host, AGENT_PORT, { ...this.certs!, clusterId: this.state!.clusterId });
+      this.agent = a;
+    } catch (err) {
+      this.o.log.warn({ port: AGENT_PORT, err: (err as Error).message }, 'agent listener not started: this node\'s task logs are unavailable');
+    }
   }
 
   // ---------- init / join / leave ----------
@@ -642,6 +665,7 @@ export class Swarm {
   }
 
   getService(ref: string) { return svc.findService(this.requireManager(), ref); }
+  taskLogs(kind: 'service' | 'task', ref: string, req: LogsRequest) { return openLogs(this.requireManager(), () => this.certs!, kind, ref, req); }
 
   async listTasks(filters: { get(k: string): string[]; contains(k: string): boolean }): Promise<any[]> {
     const store = this.requireManager();

@@ -9,6 +9,7 @@ import { commitCmd, diffCmd, exportCmd, portCmd, topCmd } from './container-misc
 import { psCmd } from './container-ps.js';
 import { nodeDemoteCmd, nodeInspectCmd, nodeLsCmd, nodePromoteCmd, nodeRmCmd, nodeUpdateCmd } from './node.js';
 import { nodePsCmd, serviceCreateCmd, serviceInspectCmd, serviceLsCmd, servicePsCmd, serviceRmCmd, serviceRollbackCmd, serviceScaleCmd, serviceUpdateCmd } from './service.js';
+import { serviceLogsCmd } from './service-logs.js';
 import { swarmCaCmd, swarmInitCmd, swarmJoinCmd, swarmJoinTokenCmd, swarmLeaveCmd, swarmUnlockCmd, swarmUnlockKeyCmd, swarmUpdateCmd } from './swarm.js';
 import { networkConnectCmd, networkCreateCmd, networkDisconnectCmd, networkInspectCmd, networkLsCmd, networkPruneCmd, networkRmCmd } from './network.js';
 import { createCmd, runCmd } from './container-run.js';
@@ -85,7 +86,7 @@ export const GROUPS: Group[] = [
     name: 'service',
     short: 'Manage Swarm services',
     entries: [
-      e(serviceCreateCmd), e(serviceInspectCmd), e(serviceLsCmd, 'ls', ['list']), e(servicePsCmd), e(serviceRmCmd, 'rm', ['remove']), e(serviceRollbackCmd), e(serviceScaleCmd), e(serviceUpdateCmd),
+      e(serviceCreateCmd), e(serviceInspectCmd), e(serviceLogsCmd), e(serviceLsCmd, 'ls', ['list']), e(servicePsCmd), e(serviceRmCmd, 'rm', ['remove']), e(serviceRollbackCmd), e(serviceScaleCmd), e(serviceUpdateCmd),
     ],
   },
   {
