@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { matchConstraint, plan, type PlanNode, type PlanService, type PlanTask } from './planner.js';
+import { canonical, matchConstraint, plan, sameShape, type PlanNode, type PlanService, type PlanTask } from './planner.js';
 
 const node = (id: string, extra: Partial<PlanNode['Spec']> = {}, state = 'ready'): PlanNode =>
   ({ ID: id, Spec: { Availability: 'active', Role: 'worker', Labels: {}, ...extra }, Status: { State: state }, Description: { Hostname: `host-${id}` } });
@@ -189,4 +189,51 @@ test('UpdateStatus: updating while old tasks remain, completed when none do', ()
   assert.equal(plan([next], done, nodes, opts()).services[0]?.patch.UpdateStatus?.State, 'completed');
   next.UpdateStatus = { State: 'rollback_started', StartedAt: new Date().toISOString() };
   assert.equal(plan([next], done, nodes, opts()).services[0]?.patch.UpdateStatus?.Message, 'rollback completed');
+});
+
+test('constraints: replicas spread over the matching nodes only', () => {
+  const nodes = [node('a', { Labels: { zone: 'x' } }), node('b'), node('c', { Labels: { zone: 'x' } }), node('d', { Labels: { zone: 'y' } })];
+  const p = plan([svc('s', 5, { Placement: { Constraints: ['node.labels.zone==x'] } })], [], nodes, opts());
+  assert.deepEqual(p.create.map((t) => t.NodeID), ['a', 'c', 'a', 'c', 'a']);
+});
+
+test('a new service goes to the nodes with fewer tasks of all services first', () => {
+  const nodes = [node('a'), node('b'), node('c')];
+  const busy = applied(plan([svc('s1', 2)], [], nodes, opts())).map((t) => ({ ...t, Status: { ...t.Status, State: 'running' } }));
+  assert.deepEqual(busy.map((t) => t.NodeID), ['a', 'b']);
+  const p = plan([svc('s1', 2), svc('s2', 3)], busy, nodes, opts());
+  assert.deepEqual(p.create.map((t) => t.NodeID), ['c', 'a', 'b']);
+});
+
+test('no node available: tasks wait pending, then are placed when a node is ready', () => {
+  const p = plan([svc('s', 2)], [], [node('a', {}, 'down'), node('b', { Availability: 'drain' })], opts());
+  assert.deepEqual(p.create.map((t) => [t.Status.State, t.NodeID]), [['pending', undefined], ['pending', undefined]]);
+  assert.equal(p.create[0].Status.Err, 'no suitable node (2 nodes not available for new tasks)');
+  const later = plan([svc('s', 2)], p.create, [node('a'), node('b', { Availability: 'drain' })], opts());
+  assert.equal(later.create.length, 0);
+  assert.deepEqual(later.update.map((u) => [u.patch.NodeID, u.patch.Status?.State]), [['a', 'assigned'], ['a', 'assigned']]);
+});
+
+test('a task whose spec comes back with other key order or empty fields is not a spec change', () => {
+  const nodes = [node('a')];
+  const s = svc('s', 2, { Env: ['A=1'] });
+  const tasks = applied(plan([s], [], nodes, opts())).map((t) => ({ ...t, Status: { ...t.Status, State: 'running' } }));
+  tasks[0].Spec = { Env: ['A=1'], ContainerSpec: { Image: 'busybox' } };
+  tasks[1].Spec = { ...JSON.parse(JSON.stringify(tasks[1].Spec)), Networks: [], Hostname: '' };
+  const p = plan([s], tasks, nodes, opts());
+  assert.deepEqual([p.create.length, p.update.length, p.remove.length], [0, 0, 0]);
+  // and one that differs is
+  tasks[1].Spec = { ContainerSpec: { Image: 'busybox' }, Env: ['A=2'] };
+  assert.equal(plan([s], tasks, nodes, opts()).update.filter((u) => u.patch.DesiredState === 'shutdown').length, 1);
+});
+
+test('sameShape implies the same canonical form', () => {
+  const same: [unknown, unknown][] = [[{ a: [1, { b: 'x' }] }, { a: [1, { b: 'x' }] }], [[undefined], [,]], [{}, {}]];
+  for (const [x, y] of same) { assert.ok(sameShape(x, y)); assert.equal(canonical(x), canonical(y)); }
+  // not the same shape (canonical may still agree: the planner then compares canonical forms)
+  assert.ok(!sameShape({ a: 1, b: 2 }, { b: 2, a: 1 }));
+  assert.ok(!sameShape([, 1], [2, 1]));
+  assert.ok(!sameShape({ a: NaN }, { a: NaN }));
+  assert.ok(!sameShape({ a: [] }, { a: {} }));
+  assert.ok(!sameShape({ a: 1 }, { a: 1, b: '' }));
 });

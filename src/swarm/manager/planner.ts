@@ -1,10 +1,13 @@
 // The orchestrators and the scheduler as one pure function: a snapshot of services, tasks and
 // nodes in, a plan of task writes out (SwarmKit's model: tasks are one-shot, slots keep their
 // number, desired state is the manager's, observed state the agent's). No I/O here.
+import { Spread } from './planner-spread.js';
 
 export const TASK_STATES = ['new', 'pending', 'assigned', 'accepted', 'preparing', 'ready', 'starting', 'running', 'complete', 'shutdown', 'failed', 'rejected', 'remove', 'orphaned'] as const;
 export type TaskState = typeof TASK_STATES[number];
-export const stateRank = (s: string): number => TASK_STATES.indexOf(s as TaskState);
+const RANK = new Map<unknown, number>(TASK_STATES.map((s, i) => [s, i]));
+/** Position in TASK_STATES, -1 if not a state (a map: the planner asks this millions of times). */
+export const stateRank = (s: string): number => RANK.get(s) ?? -1;
 export const TERMINAL: ReadonlySet<string> = new Set(['complete', 'shutdown', 'failed', 'rejected', 'orphaned']);
 
 export interface PlanNode { ID: string; Spec: { Availability: string; Role: string; Labels: Record<string, string> }; Status: { State: string }; Description?: any }
@@ -56,15 +59,20 @@ export function plan(services: PlanService[], tasks: PlanTask[], nodes: PlanNode
   const ready = (id?: string) => !!id && nodeById.get(id)?.Status.State === 'ready';
   const eligible = nodes.filter((n) => n.Status.State === 'ready' && n.Spec.Availability === 'active');
   const live = new Map(services.filter((s) => !s.deleted).map((s) => [s.ID, s]));
-  // running-task counts per node (total and per service), for spreading
-  const load = new Map<string, number>();
-  const svcLoad = new Map<string, number>();
-  const countOn = (t: PlanTask) => {
-    if (!t.NodeID || !runnable(t)) return;
-    load.set(t.NodeID, (load.get(t.NodeID) ?? 0) + 1);
-    svcLoad.set(`${t.ServiceID}/${t.NodeID}`, (svcLoad.get(`${t.ServiceID}/${t.NodeID}`) ?? 0) + 1);
+  let stamp: string | undefined;
+  const now = () => (stamp ??= new Date(o.now).toISOString());
+  const parsed = new Map<string, number>();
+  const ts = (t: PlanTask) => {
+    let v = parsed.get(t.Status.Timestamp);
+    if (v === undefined) parsed.set(t.Status.Timestamp, (v = Date.parse(t.Status.Timestamp)));
+    return v;
   };
-  tasks.forEach(countOn);
+  const newestFirst = (a: PlanTask, b: PlanTask) => ts(b) - ts(a);
+
+  // running-task counts per node (total and per service), for spreading; counted before any change
+  const spread = new Spread(eligible);
+  const countedOn = new Int32Array(tasks.length).fill(-1);
+  tasks.forEach((t, i) => { if (t.NodeID && runnable(t)) countedOn[i] = spread.count(t.NodeID); });
 
   const shut = (t: PlanTask, desired: string, message?: string) => {
     if (stateRank(t.DesiredState) >= stateRank(desired)) return;
@@ -72,61 +80,76 @@ export function plan(services: PlanService[], tasks: PlanTask[], nodes: PlanNode
     t.DesiredState = desired;
   };
 
-  for (const t of tasks) {
-    const svc = live.get(t.ServiceID);
-    if (!svc) {
+  // each live service's tasks, in snapshot order, and the nodes its counted tasks are on
+  const groups = new Map<string, { mine: PlanTask[]; on: number[] }>();
+  for (const id of live.keys()) groups.set(id, { mine: [], on: [] });
+  tasks.forEach((t, i) => {
+    const g = groups.get(t.ServiceID);
+    if (!g) {
       // service removed: shut down, delete once finished (or its node is gone)
       if (TERMINAL.has(t.Status.State) || !t.NodeID || !ready(t.NodeID)) out.remove.push(t.ID);
       else shut(t, 'remove');
-      continue;
+      return;
     }
+    g.mine.push(t);
+    if (countedOn[i] >= 0) g.on.push(countedOn[i]);
     // a task on a node that is down or drained cannot run there any more: its slot is refilled
     if (runnable(t) && t.NodeID && (!ready(t.NodeID) || nodeById.get(t.NodeID)?.Spec.Availability === 'drain')) shut(t, 'shutdown');
     // a finished task that was meant to run: the slot gets a replacement (restart policy below)
     if (TERMINAL.has(t.Status.State) && stateRank(t.DesiredState) <= stateRank('running')) shut(t, 'shutdown');
-  }
+  });
 
-  const schedule = (t: PlanTask, svc: PlanService) => {
+  // the nodes a service's constraints accept, once per service; services with the same
+  // constraints share one pass over the nodes
+  const candidateSets = new Map<unknown, Int32Array>();
+  const candidatesOf = (svc: PlanService) => {
+    let set = candidateSets.get(svc);
+    if (set) return set;
     const constraints: string[] = svc.Spec.TaskTemplate?.Placement?.Constraints ?? [];
-    const candidates = eligible.filter((n) => constraints.every((c) => matchConstraint(c, n)));
-    if (!candidates.length) {
+    const key = Array.isArray(constraints) && constraints.every((c) => typeof c === 'string') ? JSON.stringify(constraints) : svc;
+    set = candidateSets.get(key) ?? spread.select((n) => constraints.every((c) => matchConstraint(c, n)));
+    candidateSets.set(key, set).set(svc, set);
+    return set;
+  };
+
+  const schedule = (t: PlanTask, svc: PlanService, on: number[]) => {
+    const nodeId = spread.place(on, candidatesOf(svc));
+    if (nodeId === undefined) {
       const why = eligible.length ? `scheduling constraints not satisfied on ${nodes.length} node${nodes.length === 1 ? '' : 's'}` : `${nodes.length} node${nodes.length === 1 ? '' : 's'} not available for new tasks`;
       t.Status = { ...t.Status, State: 'pending', Message: 'pending task scheduling', Err: `no suitable node (${why})` };
       return;
     }
-    candidates.sort((a, b) => (svcLoad.get(`${svc.ID}/${a.ID}`) ?? 0) - (svcLoad.get(`${svc.ID}/${b.ID}`) ?? 0) || (load.get(a.ID) ?? 0) - (load.get(b.ID) ?? 0) || a.ID.localeCompare(b.ID));
-    t.NodeID = candidates[0].ID;
-    t.Status = { State: 'assigned', Message: 'scheduler assigned task to node', Timestamp: new Date(o.now).toISOString() };
-    countOn(t);
+    t.NodeID = nodeId;
+    t.Status = { State: 'assigned', Message: 'scheduler assigned task to node', Timestamp: now() };
   };
 
   const newTask = (svc: PlanService, slot: number | undefined, nodeId?: string): PlanTask => ({
     ID: o.newId(), ServiceID: svc.ID, Slot: slot, NodeID: nodeId, DesiredState: 'running', Spec: svc.Spec.TaskTemplate ?? {},
-    Status: { State: 'new', Message: 'created', Timestamp: new Date(o.now).toISOString() }, CreatedAt: new Date(o.now).toISOString(),
+    Status: { State: 'new', Message: 'created', Timestamp: now() }, CreatedAt: now(),
     ServiceAnnotations: { Name: svc.Spec.Name },
   });
 
   for (const svc of live.values()) {
-    const mine = tasks.filter((t) => t.ServiceID === svc.ID);
+    const { mine, on } = groups.get(svc.ID)!;
     const restart = svc.Spec.TaskTemplate?.RestartPolicy ?? {};
     const delayMs = (restart.Delay ?? RESTART_DELAY_NS) / 1e6;
     // stop-first: a slot whose old-spec task is still stopping on a live node waits for it
     const template = canonical(svc.Spec.TaskTemplate ?? {});
     const stopping = (t: PlanTask) => t.DesiredState === 'shutdown' && !TERMINAL.has(t.Status.State) && ready(t.NodeID)
-      && nodeById.get(t.NodeID!)?.Spec.Availability !== 'drain' && canonical(t.Spec ?? {}) !== template;
+      && nodeById.get(t.NodeID!)?.Spec.Availability !== 'drain' && !isFresh(t, svc, template);
     const created: PlanTask[] = [];
     const n = replicas(svc);
     if (n !== undefined) {
       const bySlot = new Map<number, PlanTask[]>();
-      for (const t of mine) if (t.Slot) bySlot.set(t.Slot, [...(bySlot.get(t.Slot) ?? []), t]);
+      for (const t of mine) if (t.Slot) { const h = bySlot.get(t.Slot); if (h) h.push(t); else bySlot.set(t.Slot, [t]); }
       for (let slot = 1; slot <= n; slot++) {
         const hist = bySlot.get(slot) ?? [];
         if (hist.some(runnable) || hist.some(stopping)) continue;
-        const last = hist.sort((a, b) => Date.parse(b.Status.Timestamp) - Date.parse(a.Status.Timestamp))[0];
+        const last = hist.sort(newestFirst)[0];
         if (last && !mayRestart(restart, last, o.now, delayMs)) continue;
         const t = newTask(svc, slot);
         if (last) t.Restarts = restartsAfter(restart, last);
-        schedule(t, svc);
+        schedule(t, svc, on);
         out.create.push(t);
         created.push(t);
       }
@@ -134,15 +157,17 @@ export function plan(services: PlanService[], tasks: PlanTask[], nodes: PlanNode
       for (const [slot, hist] of bySlot) if (slot > n) for (const t of hist) if (runnable(t)) shut(t, 'shutdown');
     } else {
       const constraints: string[] = svc.Spec.TaskTemplate?.Placement?.Constraints ?? [];
+      const byNode = new Map<string | undefined, PlanTask[]>();
+      for (const t of mine) { const h = byNode.get(t.NodeID); if (h) h.push(t); else byNode.set(t.NodeID, [t]); }
       for (const node of eligible) {
         if (!constraints.every((c) => matchConstraint(c, node))) continue;
-        const hist = mine.filter((t) => t.NodeID === node.ID);
+        const hist = byNode.get(node.ID) ?? [];
         if (hist.some(runnable) || hist.some(stopping)) continue;
-        const last = hist.sort((a, b) => Date.parse(b.Status.Timestamp) - Date.parse(a.Status.Timestamp))[0];
+        const last = hist.sort(newestFirst)[0];
         if (last && !mayRestart(restart, last, o.now, delayMs)) continue;
         const t = newTask(svc, undefined, node.ID);
         if (last) t.Restarts = restartsAfter(restart, last);
-        t.Status = { State: 'assigned', Message: 'scheduler assigned task to node', Timestamp: new Date(o.now).toISOString() };
+        t.Status = { State: 'assigned', Message: 'scheduler assigned task to node', Timestamp: now() };
         out.create.push(t);
         created.push(t);
       }
@@ -151,8 +176,8 @@ export function plan(services: PlanService[], tasks: PlanTask[], nodes: PlanNode
     mine.push(...created);
     rollingUpdate(svc, mine, o.now, stopping, shut, (patch) => out.services.push({ id: svc.ID, patch }), (old) => {
       const t = newTask(svc, old.Slot, old.Slot ? undefined : old.NodeID);
-      if (old.Slot) schedule(t, svc);
-      else t.Status = { State: 'assigned', Message: 'scheduler assigned task to node', Timestamp: new Date(o.now).toISOString() };
+      if (old.Slot) schedule(t, svc, on);
+      else t.Status = { State: 'assigned', Message: 'scheduler assigned task to node', Timestamp: now() };
       out.create.push(t);
       mine.push(t);
     });
@@ -160,19 +185,22 @@ export function plan(services: PlanService[], tasks: PlanTask[], nodes: PlanNode
     for (const t of mine) {
       if (t.Status.State !== 'pending' || t.NodeID || !runnable(t) || created.includes(t)) continue;
       const before = t.Status.State;
-      schedule(t, svc);
+      schedule(t, svc, on);
       if (t.NodeID || before !== t.Status.State) out.update.push({ id: t.ID, patch: { NodeID: t.NodeID, Status: t.Status } });
     }
     // history: keep the newest few finished tasks per slot (or node)
-    const groups = new Map<string, PlanTask[]>();
+    const keep = o.historyLimit ?? HISTORY_LIMIT;
+    const finished = new Map<string, PlanTask[]>();
     for (const t of mine) {
       if (runnable(t) || !TERMINAL.has(t.Status.State)) continue;
       const k = String(t.Slot ?? t.NodeID);
-      groups.set(k, [...(groups.get(k) ?? []), t]);
+      const g = finished.get(k);
+      if (g) g.push(t); else finished.set(k, [t]);
     }
-    for (const g of groups.values()) {
-      g.sort((a, b) => Date.parse(b.Status.Timestamp) - Date.parse(a.Status.Timestamp));
-      for (const t of g.slice(o.historyLimit ?? HISTORY_LIMIT)) out.remove.push(t.ID);
+    for (const g of finished.values()) {
+      if (g.length <= keep) continue;
+      g.sort(newestFirst);
+      for (const t of g.slice(keep)) out.remove.push(t.ID);
     }
   }
   return out;
@@ -192,8 +220,9 @@ function rollingUpdate(svc: PlanService, mine: PlanTask[], now: number, stopping
   if (us?.State === 'paused' || us?.State === 'rollback_paused') return;
   const rollingBack = us?.State === 'rollback_started';
   const template = canonical(svc.Spec.TaskTemplate ?? {});
-  const fresh = (t: PlanTask) => canonical(t.Spec ?? {}) === template;
-  const dirty = mine.filter((t) => runnable(t) && !fresh(t));
+  const fresh = (t: PlanTask) => isFresh(t, svc, template);
+  const dirty: PlanTask[] = [], newOnes: PlanTask[] = [];
+  for (const t of mine) if (runnable(t)) (fresh(t) ? newOnes : dirty).push(t);
   const at = new Date(now).toISOString();
   if (!dirty.length) {
     if (us?.State === 'updating') setService({ UpdateStatus: { ...us, State: 'completed', CompletedAt: at, Message: 'update completed' } });
@@ -227,10 +256,9 @@ function rollingUpdate(svc: PlanService, mine: PlanTask[], now: number, stopping
     }
   }
   const parallelism = cfg.Parallelism === 0 ? dirty.length : Number(cfg.Parallelism ?? 1);
-  const newOnes = mine.filter((t) => runnable(t) && fresh(t));
   // a batch is in flight while its new tasks start or its old (stop-first) tasks still stop
   const starting = newOnes.filter((t) => stateRank(t.Status.State) < stateRank('running')).length + mine.filter(stopping).length;
-  const lastUp = Math.max(0, ...newOnes.filter((t) => t.Status.State === 'running').map((t) => Date.parse(t.Status.Timestamp)));
+  const lastUp = newOnes.reduce((m, t) => (t.Status.State === 'running' ? Math.max(m, Date.parse(t.Status.Timestamp)) : m), 0);
   dirty.sort((a, b) => (a.Slot ?? 0) - (b.Slot ?? 0));
   if (cfg.Order === 'start-first') {
     const successor = (t: PlanTask) => newOnes.find((x) => place(x) === place(t));
@@ -258,6 +286,29 @@ export function canonical(v: unknown): string {
 }
 
 const exited = (t: PlanTask) => ['failed', 'rejected', 'complete'].includes(t.Status.State);
+
+/** A task made from the service's current task template (`template` = its canonical form). */
+function isFresh(t: PlanTask, svc: PlanService, template: string): boolean {
+  return sameShape(t.Spec ?? {}, svc.Spec.TaskTemplate ?? {}) || canonical(t.Spec ?? {}) === template;
+}
+/**
+ * Cheap and sufficient for canonical(a) === canonical(b): the same keys in the same order and the
+ * same values all the way down (a task's spec read back from the store, next to its service's).
+ */
+export function sameShape(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (!a || !b || typeof a !== 'object' || typeof b !== 'object' || Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    if (a.length !== (b as unknown[]).length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameShape(a[i], (b as unknown[])[i])) return false; // holes too (not every())
+    return true;
+  }
+  const ka = Object.keys(a), kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i] || !sameShape((a as any)[ka[i]], (b as any)[ka[i]])) return false;
+  return true;
+}
+
 
 function mayRestart(policy: any, last: PlanTask, now: number, delayMs: number): boolean {
   const cond = policy.Condition ?? 'any';
