@@ -65,6 +65,25 @@ export class Spread {
     return this.ids[s];
   }
 
+  /**
+   * The slow path, for services with per-node filters (max replicas, reservations) or placement
+   * preferences: `choose` sees every candidate with its counts and returns the index of the one
+   * to use (or -1: none fits). The task is counted there as in place().
+   */
+  placeBy(own: number[], candidates: Int32Array, choose: (c: { id: string; own: number; load: number }[]) => number): string | undefined {
+    const mineOn = new Map<number, number>();
+    for (const s of own) mineOn.set(s, (mineOn.get(s) ?? 0) + 1);
+    const list = Array.from(candidates, (s) => ({ id: this.ids[s], own: mineOn.get(s) ?? 0, load: this.load[s] }));
+    const i = choose(list);
+    if (i < 0) return undefined;
+    const s = candidates[i];
+    this.load[s]++;
+    own.push(s);
+    // loads changed outside the heap: the next place() builds it again
+    this.current = undefined;
+    return this.ids[s];
+  }
+
   private start(own: number[], candidates: Int32Array): void {
     if (!this.rank) {
       const order = this.ids.map((_, s) => s).sort((a, b) => this.ids[a].localeCompare(this.ids[b]) || a - b);

@@ -237,3 +237,45 @@ test('sameShape implies the same canonical form', () => {
   assert.ok(!sameShape({ a: [] }, { a: {} }));
   assert.ok(!sameShape({ a: 1 }, { a: 1, b: '' }));
 });
+
+test('max replicas per node, reservations and their reasons', () => {
+  const nodes = [node('a'), node('b'), node('c')];
+  const p = plan([svc('s', 4, { Placement: { MaxReplicas: 1 } })], [], nodes, opts());
+  assert.deepEqual(p.create.map((t) => t.NodeID).sort(), ['a', 'b', 'c', undefined].sort());
+  assert.equal(p.create.find((t) => !t.NodeID)!.Status.Err, 'no suitable node (max replicas per node limit exceed on 3 nodes)');
+  const big = nodes.map((n) => ({ ...n, Description: { ...n.Description, Resources: { NanoCPUs: 2e9, MemoryBytes: 1e9 } } }));
+  const r = plan([svc('r', 5, { Resources: { Reservations: { NanoCPUs: 1e9 } } })], [], big, opts());
+  assert.equal(r.create.filter((t) => t.NodeID).length, 5, '2 CPUs a node: 6 would fit, 5 do');
+  const r2 = plan([svc('r', 7, { Resources: { Reservations: { NanoCPUs: 1e9 } } })], [], big, opts());
+  assert.equal(r2.create.filter((t) => !t.NodeID).length, 1);
+  assert.equal(r2.create.find((t) => !t.NodeID)!.Status.Err, 'no suitable node (insufficient resources on 3 nodes)');
+  const both = plan([svc('m', 2, { Placement: { Constraints: ['node.labels.zone==x'] }, Resources: { Reservations: { MemoryBytes: 2e9 } } })], [],
+    [...big.slice(0, 2), { ...big[2], Spec: { ...big[2].Spec, Labels: { zone: 'x' } } }], opts());
+  assert.equal(both.create[0].Status.Err, 'no suitable node (scheduling constraints not satisfied on 2 nodes; insufficient resources on 1 node)');
+});
+
+test('placement preferences spread over label values first', () => {
+  const nodes = [node('a', { Labels: { zone: 'x' } }), node('b', { Labels: { zone: 'x' } }), node('c', { Labels: { zone: 'y' } })];
+  const p = plan([svc('s', 4, { Placement: { Preferences: [{ Spread: { SpreadDescriptor: 'node.labels.zone' } }] } })], [], nodes, opts());
+  const per = (ids: (string | undefined)[]) => ids.reduce((m, id) => m.set(id!, (m.get(id!) ?? 0) + 1), new Map<string, number>());
+  const on = per(p.create.map((t) => t.NodeID));
+  assert.equal(on.get('c'), 2, 'zone y (one node) gets half of the tasks');
+  assert.equal((on.get('a') ?? 0) + (on.get('b') ?? 0), 2);
+});
+
+test('jobs: each slot runs to completion, MaxConcurrent at a time; a global job once per node', () => {
+  const nodes = [node('a'), node('b')];
+  const job: PlanService = { ID: 'j', Spec: { Name: 'j', Mode: { ReplicatedJob: { MaxConcurrent: 2, TotalCompletions: 3 } }, TaskTemplate: { ContainerSpec: { Image: 'busybox' }, RestartPolicy: { Condition: 'on-failure' } } } };
+  const p1 = plan([job], [], nodes, opts());
+  assert.deepEqual(p1.create.map((t) => t.Slot), [1, 2]);
+  const done = p1.create.map((t) => ({ ...t, Status: { ...t.Status, State: 'complete', Timestamp: new Date().toISOString() } }));
+  const p2 = plan([job], done, nodes, opts());
+  assert.deepEqual(p2.create.map((t) => t.Slot), [3]);
+  const all = [...done.map((t) => ({ ...t, DesiredState: 'shutdown' })), { ...p2.create[0], Status: { ...p2.create[0].Status, State: 'complete' } }];
+  assert.equal(plan([job], all, nodes, opts(Date.now() + 60_000)).create.length, 0, 'complete: nothing more');
+  const gj: PlanService = { ID: 'g', Spec: { Name: 'g', Mode: { GlobalJob: {} }, TaskTemplate: { ContainerSpec: { Image: 'busybox' }, RestartPolicy: { Condition: 'on-failure' } } } };
+  const g1 = plan([gj], [], nodes, opts());
+  assert.equal(g1.create.length, 2);
+  const gdone = g1.create.map((t) => ({ ...t, Status: { ...t.Status, State: 'complete' } }));
+  assert.equal(plan([gj], gdone, nodes, opts(Date.now() + 60_000)).create.length, 0);
+});

@@ -42,9 +42,15 @@ export interface Plan {
 const RESTART_DELAY_NS = 5e9;
 const HISTORY_LIMIT = 5;
 
+/** Slots of a replicated service (or completions of a replicated job); undefined: one task per node. */
 function replicas(s: PlanService): number | undefined {
-  return s.Spec.Mode?.Global ? undefined : Number(s.Spec.Mode?.Replicated?.Replicas ?? 1);
+  const m = s.Spec.Mode ?? {};
+  if (m.Global || m.GlobalJob) return undefined;
+  if (m.ReplicatedJob) return Number(m.ReplicatedJob.TotalCompletions ?? 1);
+  return Number(m.Replicated?.Replicas ?? 1);
 }
+
+const plural = (n: number, what: string) => `${what} on ${n} node${n === 1 ? '' : 's'}`;
 
 /** A task that holds its slot: wanted running and not finished. */
 function runnable(t: PlanTask): boolean {
@@ -112,14 +118,66 @@ export function plan(services: PlanService[], tasks: PlanTask[], nodes: PlanNode
     return set;
   };
 
+  // reservations already made on each node (runnable tasks), for the resource filter
+  const reserved = new Map<string, { cpu: number; mem: number }>();
+  const reserve = (nodeId: string, spec: any, sign = 1) => {
+    const r = spec?.Resources?.Reservations;
+    if (!r?.NanoCPUs && !r?.MemoryBytes) return;
+    const cur = reserved.get(nodeId) ?? { cpu: 0, mem: 0 };
+    reserved.set(nodeId, { cpu: cur.cpu + sign * (r.NanoCPUs ?? 0), mem: cur.mem + sign * (r.MemoryBytes ?? 0) });
+  };
+  for (const t of tasks) if (t.NodeID && runnable(t)) reserve(t.NodeID, t.Spec);
+
+  /** Why nothing fits: each filter's count of nodes it turned down, as swarmkit explains it. */
+  const noNode = (svc: PlanService, full: Set<string>, short: Set<string>) => {
+    if (!eligible.length) return `no suitable node (${nodes.length} node${nodes.length === 1 ? '' : 's'} not available for new tasks)`;
+    const constraints: string[] = svc.Spec.TaskTemplate?.Placement?.Constraints ?? [];
+    const parts: string[] = [];
+    const unmatched = eligible.filter((n) => !constraints.every((c) => matchConstraint(c, n))).length;
+    if (unmatched) parts.push(plural(unmatched + (nodes.length - eligible.length), 'scheduling constraints not satisfied'));
+    if (short.size) parts.push(plural(short.size, 'insufficient resources'));
+    if (full.size) parts.push(plural(full.size, 'max replicas per node limit exceed'));
+    return `no suitable node (${parts.join('; ') || plural(nodes.length, 'scheduling constraints not satisfied')})`;
+  };
+
   const schedule = (t: PlanTask, svc: PlanService, on: number[]) => {
-    const nodeId = spread.place(on, candidatesOf(svc));
+    const placement = svc.Spec.TaskTemplate?.Placement ?? {};
+    const want = svc.Spec.TaskTemplate?.Resources?.Reservations ?? {};
+    const max = Number(placement.MaxReplicas ?? 0);
+    const prefs: string[] = (placement.Preferences ?? []).map((p: any) => p.Spread?.SpreadDescriptor).filter(Boolean);
+    const full = new Set<string>(), short = new Set<string>();
+    let nodeId: string | undefined;
+    if (!max && !want.NanoCPUs && !want.MemoryBytes && !prefs.length) nodeId = spread.place(on, candidatesOf(svc));
+    else {
+      nodeId = spread.placeBy(on, candidatesOf(svc), (list) => {
+        const fits = list.map((c, i) => ({ ...c, i })).filter((c) => {
+          if (max && c.own >= max) { full.add(c.id); return false; }
+          const res = nodeById.get(c.id)?.Description?.Resources ?? {};
+          const used = reserved.get(c.id) ?? { cpu: 0, mem: 0 };
+          if ((want.NanoCPUs && used.cpu + want.NanoCPUs > (res.NanoCPUs ?? 0)) || (want.MemoryBytes && used.mem + want.MemoryBytes > (res.MemoryBytes ?? 0))) { short.add(c.id); return false; }
+          return true;
+        });
+        if (!fits.length) return -1;
+        // placement preferences: spread over the values of each descriptor in turn (nodes without the
+        // label form a group of their own), then the usual least-loaded choice
+        let group = fits;
+        for (const d of prefs) {
+          const key = (c: { id: string }) => descriptorValue(d, nodeById.get(c.id)!) ?? '';
+          const perValue = new Map<string, number>();
+          for (const c of list) perValue.set(key(c), (perValue.get(key(c)) ?? 0) + c.own);
+          const least = Math.min(...group.map((c) => perValue.get(key(c)) ?? 0));
+          group = group.filter((c) => (perValue.get(key(c)) ?? 0) === least);
+        }
+        group.sort((a, b) => a.own - b.own || a.load - b.load || a.id.localeCompare(b.id));
+        return group[0].i;
+      });
+    }
     if (nodeId === undefined) {
-      const why = eligible.length ? `scheduling constraints not satisfied on ${nodes.length} node${nodes.length === 1 ? '' : 's'}` : `${nodes.length} node${nodes.length === 1 ? '' : 's'} not available for new tasks`;
-      t.Status = { ...t.Status, State: 'pending', Message: 'pending task scheduling', Err: `no suitable node (${why})` };
+      t.Status = { ...t.Status, State: 'pending', Message: 'pending task scheduling', Err: noNode(svc, full, short) };
       return;
     }
     t.NodeID = nodeId;
+    reserve(nodeId, t.Spec);
     t.Status = { State: 'assigned', Message: 'scheduler assigned task to node', Timestamp: now() };
   };
 
@@ -142,9 +200,14 @@ export function plan(services: PlanService[], tasks: PlanTask[], nodes: PlanNode
     if (n !== undefined) {
       const bySlot = new Map<number, PlanTask[]>();
       for (const t of mine) if (t.Slot) { const h = bySlot.get(t.Slot); if (h) h.push(t); else bySlot.set(t.Slot, [t]); }
-      for (let slot = 1; slot <= n; slot++) {
+      // a replicated job runs each slot to completion, at most MaxConcurrent at a time
+      const job = svc.Spec.Mode?.ReplicatedJob;
+      let room = job ? Number(job.MaxConcurrent ?? 1) - mine.filter(runnable).length : Infinity;
+      for (let slot = 1; slot <= n && room > 0; slot++) {
         const hist = bySlot.get(slot) ?? [];
         if (hist.some(runnable) || hist.some(stopping)) continue;
+        if (job && hist.some((t) => t.Status.State === 'complete')) continue;
+        room--;
         const last = hist.sort(newestFirst)[0];
         if (last && !mayRestart(restart, last, o.now, delayMs)) continue;
         const t = newTask(svc, slot);
@@ -163,6 +226,7 @@ export function plan(services: PlanService[], tasks: PlanTask[], nodes: PlanNode
         if (!constraints.every((c) => matchConstraint(c, node))) continue;
         const hist = byNode.get(node.ID) ?? [];
         if (hist.some(runnable) || hist.some(stopping)) continue;
+        if (svc.Spec.Mode?.GlobalJob && hist.some((t) => t.Status.State === 'complete')) continue;
         const last = hist.sort(newestFirst)[0];
         if (last && !mayRestart(restart, last, o.now, delayMs)) continue;
         const t = newTask(svc, undefined, node.ID);
@@ -330,6 +394,16 @@ function restartsAfter(policy: any, last: PlanTask): number {
   const ranMs = last.RunningAt ? Date.parse(last.Status.Timestamp) - Date.parse(last.RunningAt) : 0;
   const base = policy.Window && ranMs >= policy.Window / 1e6 ? 0 : last.Restarts ?? 0;
   return base + 1;
+}
+
+/** The value a node has for a placement preference descriptor (`node.labels.zone`, `engine.labels.x`, `node.hostname`...). */
+function descriptorValue(d: string, n: PlanNode): string | undefined {
+  if (d.startsWith('node.labels.')) return n.Spec.Labels?.[d.slice('node.labels.'.length)];
+  if (d.startsWith('engine.labels.')) return n.Description?.Engine?.Labels?.[d.slice('engine.labels.'.length)];
+  if (d === 'node.hostname') return n.Description?.Hostname;
+  if (d === 'node.id') return n.ID;
+  if (d === 'node.role') return n.Spec.Role;
+  return undefined;
 }
 
 /** `node.hostname==x`, `node.role!=manager`, `node.labels.zone==a`... (== and != only). */
