@@ -143,6 +143,26 @@ describe('service updates, flags and failures', () => {
     await sh(h[0], ['service', 'rm', 'flaky']);
   });
 
+  it('max replicas per node leaves the extra task pending with the reason; a replicated job runs to completion', async () => {
+    await sh(h[0], ['service', 'create', '--detach', '--name', 'one', '--replicas', '4', '--replicas-max-per-node', '1', 'busybox', 'sleep', '600']);
+    await until('3 running, 1 pending with its reason', async () => {
+      const ps = await sh(h[0], ['service', 'ps', '--no-trunc', '--format', '{{.CurrentState}}|{{.Error}}', 'one']);
+      return ps.split('\n').filter((l) => l.startsWith('Running')).length === 3
+        && /^Pending .*\|no suitable node \(max replicas per node limit exceed on 3 nodes\)$/m.test(ps);
+    }, 30_000);
+    assert.equal(await replicas('one'), '3/4 (max 1 per node)');
+    for (const x of h) assert.equal((await containers('one')).filter((c) => c.host === x).length, 1);
+    await sh(h[0], ['service', 'rm', 'one']);
+
+    const out = await sh(h[0], ['service', 'create', '--name', 'job', '--mode', 'replicated-job', '--replicas', '3', '--max-concurrent', '2', 'busybox', 'sh', '-c', 'sleep 1; echo done']);
+    assert.match(out, /job complete: 3 out of 3 tasks/);
+    assert.equal(await replicas('job'), '0/0 (3/3 completed)');
+    assert.equal(await sh(h[0], ['service', 'ls', '--filter', 'name=job', '--format', '{{.Mode}}']), 'replicated job');
+    const ps = (await sh(h[0], ['service', 'ps', '--format', '{{.Name}} {{.CurrentState}}', 'job'])).split('\n');
+    assert.equal(ps.filter((l) => /^job\.[123] Complete /.test(l)).length, 3, ps.join('\n'));
+    await sh(h[0], ['service', 'rm', 'job']);
+  });
+
   it('a scale-up converges when the leader\'s daemon dies in the middle', async () => {
     await sh(h[0], ['service', 'create', '--name', 'ha', '--replicas', '2', 'busybox', 'sleep', '600']);
     const leaderName = (await sh(h[0], ['node', 'ls', '--format', '{{.Hostname}} {{.ManagerStatus}}'])).split('\n').find((l) => l.endsWith('Leader'))!.split(' ')[0];

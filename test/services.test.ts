@@ -31,7 +31,8 @@ describe('services', () => {
   after(async () => { await lab?.destroy(); });
 
   it('runs 6 replicas as real containers, 2 per node, named <service>.<slot>.<task>', async () => {
-    await dk(h[0], ['service', 'create', '--detach', '--no-resolve-image', '--name', 'web', '--replicas', '6', 'busybox', 'sleep', '600']);
+    // sleep ignores SIGTERM: a short grace keeps the stop-first updates below quick
+    await dk(h[0], ['service', 'create', '--detach', '--no-resolve-image', '--name', 'web', '--replicas', '6', '--stop-grace-period', '1s', 'busybox', 'sleep', '600']);
     await until('6/6', async () => (await replicas('web')) === '6/6', 30_000);
     for (const x of h) {
       const names = await running(x, 'web');

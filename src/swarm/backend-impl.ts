@@ -31,6 +31,21 @@ async function wrap<T>(p: Promise<T>): Promise<T> {
   try { return await p; } catch (err) { throw apiError(err); }
 }
 
+/**
+ * Reads are idempotent: a transient gRPC failure (a member restarting to load new certificates
+ * answers with plain HTTP for a moment, a connection being replaced) is retried a few times
+ * before it becomes an API error.
+ */
+async function read<T>(op: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try { return await op(); } catch (err) {
+      const name = (err as Error)?.constructor?.name ?? '';
+      if (attempt >= 4 || !/GRPCUnknownError|GRPCUnavailableError|GRPCConnectFailedError|GRPCInternalError/.test(name)) throw apiError(err);
+      await new Promise((r) => setTimeout(r, 150 * attempt));
+    }
+  }
+}
+
 class EtcdSwarmStore implements SwarmStore {
   private election?: LeaderElection;
   private leaderPoll?: NodeJS.Timeout;
@@ -75,9 +90,9 @@ class EtcdSwarmStore implements SwarmStore {
     await wrap(this.s.memberUpdate(m.id, [peerUrl]));
   }
 
-  async get<T>(key: string): Promise<T | undefined> { return (await wrap(this.s.get<T>(key)))?.value; }
+  async get<T>(key: string): Promise<T | undefined> { return (await read(() => this.s.get<T>(key)))?.value; }
   async getWithVersion<T>(key: string): Promise<{ value: T; version: number } | undefined> {
-    const v = await wrap(this.s.get<T>(key));
+    const v = await read(() => this.s.get<T>(key));
     return v ? { value: v.value, version: v.modRevision } : undefined;
   }
   async put(key: string, value: unknown): Promise<void> { await wrap(this.s.put(key, value)); }
@@ -92,11 +107,11 @@ class EtcdSwarmStore implements SwarmStore {
     await wrap(this.s.updateIfVersion(key, version, fn(cur.value)));
   }
   async delete(key: string): Promise<void> { await wrap(this.s.delete(key)); }
-  async list<T>(prefix: string): Promise<T[]> { return (await wrap(this.s.list<T>(prefix))).items.map((i) => i.value); }
+  async list<T>(prefix: string): Promise<T[]> { return (await read(() => this.s.list<T>(prefix))).items.map((i) => i.value); }
   async listWithVersion<T>(prefix: string): Promise<{ key: string; value: T; version: number }[]> {
-    return (await wrap(this.s.list<T>(prefix))).items.map((i) => ({ key: i.key, value: i.value, version: i.modRevision }));
+    return (await read(() => this.s.list<T>(prefix))).items.map((i) => ({ key: i.key, value: i.value, version: i.modRevision }));
   }
-  async keys(prefix: string): Promise<string[]> { return (await wrap(this.s.list(prefix))).items.map((i) => i.key); }
+  async keys(prefix: string): Promise<string[]> { return (await read(() => this.s.list(prefix))).items.map((i) => i.key); }
   async addLearner(name: string, peerUrl: string): Promise<string> {
     return (await wrap(this.s.memberAddLearner(name, peerUrl))).initialCluster;
   }
