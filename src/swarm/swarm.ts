@@ -8,6 +8,7 @@ import { defaultClusterSpec, describeThisNode, KEY, newNodeObject, newSwarmId, t
 import type { SwarmBackend, SwarmStore } from './backend.js';
 import { TaskExecutor, type TaskEngine, type TaskStatusReport } from './agent/executor.js';
 import * as svc from './manager/services.js';
+import { canonical, isFresh, type PlanService } from './manager/planner.js';
 import { findByRef } from './manager/find-ref.js';
 import { certValidity, issueNodeCertNow, reconcileRootCA, recordNodeTlsInfo, rootCAUpdate, storedCAConfig, withCA, type StoredCA } from './manager/ca-rotation.js';
 import { restartEtcdMember } from './manager/etcd-restart.js';
@@ -673,12 +674,18 @@ export class Swarm {
     const svcIds = (refs: string[]) => new Set(services.filter((s) => refs.some((r) => s.ID === r || s.Spec.Name === r || s.ID.startsWith(r))).map((s) => s.ID));
     const nodeIds = (refs: string[]) => new Set(nodes.filter((n) => refs.some((r) => n.ID === r || n.Description?.Hostname === r || n.ID.startsWith(r) || (r === 'self' && n.ID === this.state?.nodeId))).map((n) => n.ID));
     const wantSvc = filters.contains('service') ? svcIds(filters.get('service')) : undefined;
+    const byId = new Map(services.map((x) => [x.ID, x as PlanService]));
     const wantNode = filters.contains('node') ? nodeIds(filters.get('node')) : undefined;
     return tasks.filter((t) => {
       if (wantSvc && !wantSvc.has(t.ServiceID)) return false;
       if (wantNode && (!t.NodeID || !wantNode.has(t.NodeID))) return false;
       if (filters.contains('id') && !filters.get('id').some((v) => t.ID.startsWith(v))) return false;
       if (filters.contains('desired-state') && !filters.get('desired-state').includes(t.DesiredState)) return false;
+      // the docker CLI's progress display asks for tasks of the service's current spec only
+      if (filters.contains('_up-to-date') && filters.get('_up-to-date').includes('true')) {
+        const s = byId.get(t.ServiceID);
+        if (!s || !isFresh(t, s, canonical(s.Spec.TaskTemplate ?? {}))) return false;
+      }
       return true;
     }).map(svc.taskView);
   }

@@ -352,7 +352,7 @@ export function canonical(v: unknown): string {
 const exited = (t: PlanTask) => ['failed', 'rejected', 'complete'].includes(t.Status.State);
 
 /** A task made from the service's current task template (`template` = its canonical form). */
-function isFresh(t: PlanTask, svc: PlanService, template: string): boolean {
+export function isFresh(t: PlanTask, svc: PlanService, template: string): boolean {
   return sameShape(t.Spec ?? {}, svc.Spec.TaskTemplate ?? {}) || canonical(t.Spec ?? {}) === template;
 }
 /**
