@@ -90,11 +90,11 @@ describe('overlay data plane (VXLAN between hosts)', () => {
     // (the bridge may still have learned c2's MAC on the VXLAN port: harmless, the device drops it)
     assert.deepEqual(await vxlanFdb(1), [`02:42:0a:00:09:04 dst ${lab.host(3).addr} self permanent`]);
     assert.ok(!(await box(1).ping(ip(2))), 'c1 -> c2 must fail without the peer');
-    assert.equal(await box(1).tcp(ip(2), 7000), undefined);
+    assert.equal(await box(1).tcp(ip(2), 7000, 2), undefined);
     assert.equal(await box(1).tcp(ip(3), 7000), `c3 ${ip(1)}`);
     // a peer pointing at the wrong host (a moved endpoint not yet updated) gets nothing either
     await apply(1, [{ ...endpoint(2), vtep: lab.host(3).addr }, endpoint(3)]);
-    assert.equal(await box(1).tcp(ip(2), 7000), undefined);
+    assert.equal(await box(1).tcp(ip(2), 7000, 2), undefined);
     await apply(1);
     assert.equal(await box(1).tcp(ip(2), 7000), `c2 ${ip(1)}`);
     const c2fdb = (await vxlanFdb(1)).filter((l) => l.startsWith('02:42:0a:00:09:03'));
@@ -104,7 +104,7 @@ describe('overlay data plane (VXLAN between hosts)', () => {
   it('a VXLAN device with other parameters is replaced; broadcasts never leave the host', async () => {
     await apply(1, all(), { vni: 4098 });
     assert.equal(JSON.parse(await lab.host(1).execOk(['ip', '-d', '-j', 'link', 'show', 'dev', names.vxlanName]))[0].linkinfo.info_data.id, 4098);
-    assert.equal(await box(1).tcp(ip(2), 7000), undefined, 'other VNI: isolated');
+    assert.equal(await box(1).tcp(ip(2), 7000, 2), undefined, 'other VNI: isolated');
     await apply(1);
     assert.equal(await box(1).tcp(ip(2), 7000), `c2 ${ip(1)}`);
     // an address nobody announced: ARP is answered only from the neighbour table, so nothing

@@ -49,14 +49,19 @@ export class Box {
     return this.start(['socat', `UDP-RECVFROM:${port},fork`, `SYSTEM:echo ${text} $SOCAT_PEERADDR`]);
   }
 
-  /** One TCP request from the box; the answer's line, or undefined when none came within 3 s. */
-  async tcp(ip: string, port: number): Promise<string | undefined> {
-    const r = await this.exec(['socat', '-t', '3', '-T', '3', '-', `TCP:${ip}:${port},connect-timeout=3`], { input: '', timeoutMs: 10_000 });
+  /**
+   * One TCP request from the box: the answer, or undefined when none came within `wait` seconds
+   * (generous by default: a loaded machine must not fail a request; pass less when failure is
+   * what the test expects).
+   */
+  async tcp(ip: string, port: number, wait = 5): Promise<string | undefined> {
+    const r = await this.exec(['socat', '-t', String(wait), '-T', String(wait), '-', `TCP:${ip}:${port},connect-timeout=${wait}`], { input: '', timeoutMs: (wait + 10) * 1000 });
     return r.code === 0 && r.stdout.trim() ? r.stdout.trim() : undefined;
   }
 
-  async udp(ip: string, port: number): Promise<string | undefined> {
-    const r = await this.exec(['socat', '-T', '2', '-', `UDP:${ip}:${port}`], { input: 'x\n', timeoutMs: 10_000 });
+  /** One UDP datagram and its answer; takes `wait` seconds always (UDP has no end: socat waits for more). */
+  async udp(ip: string, port: number, wait = 2): Promise<string | undefined> {
+    const r = await this.exec(['socat', '-t', String(wait), '-T', String(wait), '-', `UDP:${ip}:${port}`], { input: 'x\n', timeoutMs: (wait + 10) * 1000 });
     return r.code === 0 && r.stdout.trim() ? r.stdout.trim() : undefined;
   }
 
