@@ -180,6 +180,9 @@ describe('service updates, flags and failures', () => {
       return r.stdout.includes(`${victim.name} Ready`);
     }, 60_000);
     await until('still 9/9', async () => (await replicas('ha', other)) === '9/9', 30_000);
+    // the returning node shuts down the stale tasks it kept running while it was away
+    const mineOnVictim = async () => (await sh(other, ['service', 'ps', '--filter', 'desired-state=running', '--format', '{{.Node}}', 'ha'])).split('\n').filter((n) => n === victim.name).length;
+    await until('only its current tasks run on the returned node', async () => (await containers('ha')).filter((c) => c.host === victim).length === await mineOnVictim(), 30_000);
     await sh(other, ['service', 'rm', 'ha']);
   });
 });

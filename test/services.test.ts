@@ -96,6 +96,13 @@ describe('services', () => {
     await dk(h[0], ['service', 'create', '--detach', '--no-resolve-image', '--mode', 'global', '--name', 'agent', 'busybox', 'sleep', '600']);
     await until('3/3 global', async () => (await replicas('agent')) === '3/3', 30_000);
     for (const x of h) assert.equal((await running(x, 'agent')).length, 1);
+    // a node that joins later gets its task too (h3 leaves, is removed, and joins again as a new node)
+    await dk(h[2], ['swarm', 'leave']);
+    await until('h3 Down', async () => /^h3 Down$/m.test(await dk(h[0], ['node', 'ls', '--format', '{{.Hostname}} {{.Status}}'])), 30_000);
+    await until('2/2 global without h3', async () => (await replicas('agent')) === '2/2', 30_000);
+    await dk(h[0], ['node', 'rm', 'h3']);
+    await dk(h[2], ['swarm', 'join', '--token', await dk(h[0], ['swarm', 'join-token', '-q', 'worker']), `${h[0].addr}:2377`]);
+    await until('3/3 global with the new h3', async () => (await replicas('agent')) === '3/3' && (await running(h[2], 'agent')).length === 1, 30_000);
     await dk(h[0], ['service', 'create', '--detach', '--no-resolve-image', '--name', 'nowhere', '--constraint', 'node.labels.zone==moon', 'busybox', 'sleep', '600']);
     await until('a pending task with a reason', async () => /no suitable node \(scheduling constraints not satisfied on 3 nodes\)/.test(
       await dk(h[0], ['service', 'ps', '--no-trunc', '--format', '{{.CurrentState}} {{.Error}}', 'nowhere'])), 15_000);
@@ -128,6 +135,16 @@ describe('services', () => {
     assert.match(await sh(['node', 'ps', 'h2']), /cli\.\d\s+busybox\s+h2\s+Running/);
     assert.match(await sh(['service', 'scale', 'cli=1']), /^cli scaled to 1\noverall progress: 1 out of 1 tasks/);
     await sh(['service', 'rm', 'cli']);
+  });
+
+  it('the docker CLI without --detach shows progress until "Service converged"', async () => {
+    const out = await dk(h[0], ['service', 'create', '--no-resolve-image', '--name', 'live', '--replicas', '2', '--stop-grace-period', '1s', 'busybox', 'sleep', '600']);
+    assert.match(out, /overall progress: 2 out of 2 tasks/);
+    assert.match(out, /verify: Service \S+ converged/);
+    const upd = await dk(h[0], ['service', 'update', '--env-add', 'V=1', 'live']);
+    assert.match(upd, /verify: Service \S+ converged/);
+    assert.doesNotMatch(upd, /Detected task failure/);
+    await dk(h[0], ['service', 'rm', 'live']);
   });
 
   it('service rm removes every task container', async () => {

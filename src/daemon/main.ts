@@ -70,6 +70,7 @@ export async function main(argv: string[]): Promise<void> {
       })),
       hostname: () => os.hostname(),
       hasImage: (ref) => !!images.tryResolve(ref),
+      syncNetworks: (views, addr) => networks.syncSwarmNetworks(views, addr),
       create: async (body, name) => (await mgr.create(body, name)).Id,
       start: (id) => mgr.start(id),
       stop: async (id, t) => { await mgr.stop(id, t); },
@@ -88,7 +89,7 @@ export async function main(argv: string[]): Promise<void> {
   registerImageRoutes(router, { images, usedBy: (id) => mgr.usedBy(id), containerCount: (id) => mgr.usedBy(id).length });
   registerContainerRoutes(router, mgr, execs);
   registerVolumeRoutes(router, volumes);
-  registerNetworkRoutes(router, networks, mgr);
+  registerNetworkRoutes(router, networks, mgr, swarm);
 
   const server = new ApiServer(router, log);
   for (const h of cfg.hosts) await server.listen(h);

@@ -6,8 +6,10 @@ import { SwarmDir, type LocalSwarmState } from './node/local-state.js';
 import { ControlServer, controlCall, fetchPeerCertificatePem, HttpError } from './manager/control-server.js';
 import { defaultClusterSpec, describeThisNode, KEY, newNodeObject, newSwarmId, type ClusterObject, type NodeObject } from './manager/objects.js';
 import type { SwarmBackend, SwarmStore } from './backend.js';
-import { TaskExecutor, type TaskEngine, type TaskStatusReport } from './agent/executor.js';
+import { TaskExecutor, type Assignment, type TaskEngine, type TaskStatusReport } from './agent/executor.js';
+import type { OverlayView } from './manager/net-allocator.js';
 import * as svc from './manager/services.js';
+import * as nets from './manager/networks.js';
 import { canonical, isFresh, type PlanService } from './manager/planner.js';
 import { findByRef } from './manager/find-ref.js';
 import { certValidity, issueNodeCertNow, reconcileRootCA, recordNodeTlsInfo, rootCAUpdate, storedCAConfig, withCA, type StoredCA } from './manager/ca-rotation.js';
@@ -448,6 +450,9 @@ export class Swarm {
       }
     }
     await this.shutdown();
+    // like Docker: a node that leaves takes its task containers down with it
+    const engine = this.o.taskEngine;
+    if (engine) await Promise.all(engine.taskContainers().map((c) => engine.remove(c.id).catch(() => undefined)));
     await this.dir.erase();
     this.state = undefined;
     this.certs = undefined;
@@ -541,8 +546,10 @@ export class Swarm {
       const order = [...s.managers].sort((a, b) => Number(b.nodeId === s.nodeId) - Number(a.nodeId === s.nodeId));
       for (const m of order) {
         try {
-          const assignments = await controlCall<any[]>(m.addr, '/assignments', { reports }, this.certs, 5000);
-          reports = await exec.reconcile(assignments);
+          const res = await controlCall<{ tasks: Assignment[]; networks: OverlayView[] }>(m.addr, '/assignments', { reports }, this.certs, 5000);
+          // the overlay networks first: a task's container is created on them
+          if (this.o.taskEngine?.syncNetworks) await this.o.taskEngine.syncNetworks(res.networks ?? [], s.advertiseAddr.split(':')[0]).catch((err) => this.o.log.warn({ err: (err as Error).message }, 'overlay network sync failed'));
+          reports = await exec.reconcile(res.tasks ?? []);
           return;
         } catch { /* the next manager */ }
       }
@@ -632,7 +639,7 @@ export class Swarm {
     try {
       await this.checkNodeHealth();
       const c = await this.store.get<ClusterObject>(KEY.cluster);
-      await svc.reconcile(this.store, c?.Spec.Orchestration?.TaskHistoryRetentionLimit ?? 5);
+      await svc.reconcile(this.store, c?.Spec.Orchestration?.TaskHistoryRetentionLimit ?? 5, { pool: c?.DefaultAddrPool, size: c?.SubnetSize });
       await reconcileRootCA(this.b, this.store);
     } catch (err) {
       this.o.log.debug({ err: (err as Error).message }, 'leader pass failed');
@@ -644,9 +651,62 @@ export class Swarm {
 
   // ---------- services and tasks (the Engine API) ----------
 
-  async createService(spec: any) { const r = await svc.createService(this.requireManager(), spec); this.kickLeader(); return r; }
-  async updateService(ref: string, version: number, spec: any, rollback = false) { const r = await svc.updateService(this.requireManager(), ref, version, spec, rollback); this.kickLeader(); return r; }
-  async removeService(ref: string) { await svc.removeService(this.requireManager(), ref); this.kickLeader(); }
+  // ---------- swarm-scoped networks (the Engine API's /networks on a manager) ----------
+
+  /** True when this node can answer for swarm networks (an unlocked manager with its store). */
+  get servesSwarmNetworks(): boolean { return !!this.state && this.isManager && !!this.store && this.localState !== 'locked'; }
+
+  private async addrPools(store: SwarmStore): Promise<{ pool?: string[]; size?: number }> {
+    const c = await store.get<ClusterObject>(KEY.cluster);
+    return { pool: c?.DefaultAddrPool, size: c?.SubnetSize };
+  }
+
+  async createNetwork(body: any) {
+    const store = this.requireManager();
+    return nets.createNetwork(store, body, await this.addrPools(store));
+  }
+  listSwarmNetworks() { return nets.listNetworks(this.requireManager()); }
+  getSwarmNetwork(ref: string) { return nets.findNetwork(this.requireManager(), ref); }
+  async removeSwarmNetwork(ref: string) {
+    const store = this.requireManager();
+    await nets.removeNetwork(store, ref, await svc.listServices(store), await this.addrPools(store));
+  }
+
+  /** Network names in a service spec become network IDs (Docker does the same); unknown ones are refused. */
+  private async resolveNetworks(store: SwarmStore, spec: any): Promise<any> {
+    const list = spec?.TaskTemplate?.Networks ?? spec?.Networks;
+    if (!Array.isArray(list) || !list.length) return spec;
+    const all = await nets.listNetworks(store);
+    const resolved = list.map((a: any) => {
+      const ref = String(a?.Target ?? '');
+      const n = all.find((x) => x.Id === ref) ?? all.find((x) => x.Name === ref) ?? (() => { const p = all.filter((x) => x.Id.startsWith(ref)); return p.length === 1 ? p[0] : undefined; })();
+      if (!n) throw new ApiError(404, `network ${ref} not found`);
+      return { ...a, Target: n.Id };
+    });
+    const { Networks: _top, ...rest } = spec;
+    return { ...rest, TaskTemplate: { ...(spec.TaskTemplate ?? {}), Networks: resolved } };
+  }
+
+  async createService(spec: any) {
+    const store = this.requireManager();
+    const r = await svc.createService(store, await this.resolveNetworks(store, spec));
+    this.kickLeader();
+    return r;
+  }
+  async updateService(ref: string, version: number, spec: any, rollback = false) {
+    const store = this.requireManager();
+    const r = await svc.updateService(store, ref, version, rollback ? spec : await this.resolveNetworks(store, spec), rollback);
+    this.kickLeader();
+    return r;
+  }
+  async removeService(ref: string) {
+    const store = this.requireManager();
+    const s = await svc.findService(store, ref);
+    await svc.removeService(store, ref);
+    // its VIPs go back to the pool (its tasks' addresses when they are deleted)
+    if ((s as any).Endpoint?.VirtualIPs?.length) await nets.withIpam(store, await this.addrPools(store), (ipam) => ipam.releaseOwner(`vip:${s.ID}`)).catch(() => undefined);
+    this.kickLeader();
+  }
 
   async listServices(filters: { get(k: string): string[]; contains(k: string): boolean }, status: boolean): Promise<any[]> {
     const store = this.requireManager();

@@ -64,8 +64,10 @@ export const CREATE_OPTIONS: OptDef[] = [
   list('env-file', 'Read in a file of environment variables'),
   list('label', 'Service labels', { short: 'l' }),
   str('mode', 'Service mode ("replicated", "global", "replicated-job", "global-job")', { def: 'replicated' }),
+  str('endpoint-mode', 'Endpoint mode (vip or dnsrr)', { def: 'vip' }),
   list('mount', 'Attach a filesystem mount to the service', { type: 'mount' }),
   str('name', 'Service name'),
+  list('network', 'Network attachments', { type: 'network' }),
   list('placement-pref', 'Add a placement preference', { type: 'pref' }),
 ].sort((a, b) => a.long.localeCompare(b.long));
 
@@ -84,6 +86,9 @@ export const UPDATE_OPTIONS: OptDef[] = [
   list('label-rm', 'Remove a label by its key'),
   list('mount-add', 'Add or update a mount on a service', { type: 'mount' }),
   list('mount-rm', 'Remove a mount by its target path'),
+  list('network-add', 'Add a network', { type: 'network' }),
+  list('network-rm', 'Remove a network'),
+  str('endpoint-mode', 'Endpoint mode (vip or dnsrr)'),
   list('placement-pref-add', 'Add a placement preference', { type: 'pref' }),
   list('placement-pref-rm', 'Remove a placement preference', { type: 'pref' }),
   bool('rollback', 'Rollback to previous specification'),
@@ -105,6 +110,25 @@ function placementPref(v: string): { Spread: { SpreadDescriptor: string } } {
   const [strategy, arg] = [v.slice(0, i), v.slice(i + 1)];
   if (strategy.toLowerCase() !== 'spread') throw new Error(`invalid argument "${v}" for "--placement-pref" flag: unsupported placement preference ${strategy} (only spread is supported)`);
   return { Spread: { SpreadDescriptor: arg } };
+}
+
+/** `--network name` or `--network name=net,alias=a,alias=b` (docker's long form). */
+function networkAttachment(v: string): { Target: string; Aliases?: string[] } {
+  if (!v.includes('=')) return { Target: v };
+  const out: { Target: string; Aliases?: string[] } = { Target: '' };
+  for (const f of v.split(',')) {
+    const [k, val = ''] = [f.slice(0, f.indexOf('=')), f.slice(f.indexOf('=') + 1)];
+    if (k === 'name' || k === 'target') out.Target = val;
+    else if (k === 'alias') (out.Aliases ??= []).push(val);
+    else if (k !== 'driver-opt') throw new Error(`invalid field key ${k}`);
+  }
+  if (!out.Target) throw new Error(`network name/id is not specified`);
+  return out;
+}
+
+function endpointMode(v: string): string {
+  if (v !== 'vip' && v !== 'dnsrr') throw new Error(`invalid argument "${v}" for "--endpoint-mode" flag: invalid endpoint mode: ${v}`);
+  return v;
 }
 
 function updateConfig(prefix: 'update' | 'rollback', o: Opts, cur: any = {}): any {
@@ -225,8 +249,9 @@ export function buildServiceSpec(image: string, cmd: string[], o: Opts, env: Rec
       ForceUpdate: 0,
     },
     ...(jobs ? {} : { UpdateConfig: { ...DEFAULT_UPDATE }, RollbackConfig: { ...DEFAULT_UPDATE } }),
-    EndpointSpec: { Mode: 'vip' },
+    EndpointSpec: { Mode: endpointMode(String(o.endpointMode ?? 'vip')) },
   };
+  if ((o.network ?? []).length) spec.TaskTemplate.Networks = (o.network as string[]).map(networkAttachment);
   applyCommon(spec, o);
   if (jobs) { delete spec.UpdateConfig; delete spec.RollbackConfig; }
   if (jobs && spec.TaskTemplate.RestartPolicy.Condition === 'any') throw new Error('invalid restart condition: jobs may not have restart condition "any"');
@@ -280,6 +305,13 @@ export function updateServiceSpec(current: any, o: Opts, env: Record<string, str
     const rm = new Set<string>([...(o.mountRm ?? []), ...add.map((m: any) => m.Target)]);
     cs.Mounts = [...(cs.Mounts ?? []).filter((m: any) => !rm.has(m.Target)), ...add];
   }
+  if (has('network-rm') || has('network-add')) {
+    const rm = new Set<string>(o.networkRm ?? []);
+    const cur = (tt.Networks ?? spec.Networks ?? []).filter((n: any) => !rm.has(n.Target));
+    tt.Networks = [...cur, ...(o.networkAdd ?? []).map(networkAttachment)];
+    delete spec.Networks;
+  }
+  if (has('endpoint-mode')) spec.EndpointSpec = { ...(spec.EndpointSpec ?? {}), Mode: endpointMode(o.endpointMode) };
   if (has('force') && o.force) tt.ForceUpdate = (tt.ForceUpdate ?? 0) + 1;
   return spec;
 }

@@ -73,6 +73,8 @@ export const serviceUpdateCmd: CmdDef = {
     const cur = await ctx.client().get(`/services/${enc(ref)}`);
     const rollback = !!o.rollback;
     if (rollback && [...o._changed].some((f) => !['rollback', 'detach', 'quiet'].includes(f))) throw new StatusError('other flags may not be combined with --rollback', 1);
+    // --network-rm takes names; the spec holds network IDs
+    if (o.networkRm?.length) o.networkRm = await Promise.all((o.networkRm as string[]).map(async (n) => (await ctx.client().get(`/networks/${enc(n)}`).catch(() => ({ Id: n }))).Id));
     const spec = rollback ? cur.Spec : updateServiceSpec(cur.Spec, o, ctx.io.env, process.cwd());
     const res = await ctx.client().post<{ Warnings?: string[] | null }>(`/services/${enc(cur.ID)}/update`, { version: String(cur.Version.Index), ...(rollback ? { rollback: 'previous' } : {}) }, spec);
     for (const w of res?.Warnings ?? []) ctx.err(`${w}\n`);

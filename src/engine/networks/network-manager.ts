@@ -12,6 +12,16 @@ import { applyRuleset, buildRuleset, type FwBridge, type FwPort } from './firewa
 import { contains, DEFAULT_POOLS, firstHost, formatCidr, intToIp, ipToInt, macFor, nextFree, overlaps, parseCidr, pickSubnet, type AddressPool, type Cidr } from './ipam.js';
 import { addMacvlan, addVeth, deleteInside, deleteLink, ensureBridge, ensureParent, sysctl } from './links.js';
 import { PortAllocator, requestedPorts, validatePortBindings } from './ports.js';
+import { applyOverlay, DEFAULT_OVERLAY_MTU, overlayLinkNames, removeOverlay } from './overlay.js';
+import { applyVips, removeLbTable, VIP_TABLE } from './service-lb.js';
+
+/** An overlay network as the swarm agent hands it over (manager's view for this node). */
+export interface SwarmNetworkView {
+  id: string; name: string; vni: number; subnet: string; gateway: string; attachable: boolean; internal: boolean;
+  peers: { ip: string; vtep: string }[];
+  names: Record<string, string[]>;
+  vips: { name: string; vip: string; backends: string[] }[];
+}
 
 // Networks on one host: the predefined `bridge`, `host` and `none`, user-defined bridge and
 // macvlan networks; the endpoints containers have on them (an address, an interface in the
@@ -364,7 +374,7 @@ export class NetworkManager {
         throw new BadRequest(`Invalid address ${ipam.IPv4Address}: It does not belong to any of this network's subnets`);
       }
     }
-    const userDefined = this.hasDns(n) || n.Driver === 'macvlan';
+    const userDefined = this.hasDns(n) || n.Driver === 'macvlan' || n.Driver === 'overlay';
     const aliases: string[] | null = userDefined ? [...new Set([containerId.slice(0, 12), ...(cfg.Aliases ?? [])])] : (cfg.Aliases?.length ? cfg.Aliases : null);
     if (!userDefined && cfg.Aliases?.length) throw new BadRequest('network-scoped alias is supported only for containers in user defined networks');
     const links = n.Name === 'bridge' ? null : (cfg.Links?.length ? cfg.Links : hostConfig.Links?.length ? hostConfig.Links : null);
@@ -382,7 +392,8 @@ export class NetworkManager {
       const n = this.nets.get(c.NetworkSettings.Networks[name].NetworkID) ?? this.byName(name);
       if (!n) throw new NotFound(`network ${name} not found`);
       if (n.Driver === 'host' || n.Driver === 'null') continue;
-      const wantGw = !gatewaySet && !n.Internal;
+      // overlays have no gateway on any host: the way out is another network (the default bridge)
+      const wantGw = !gatewaySet && !n.Internal && n.Driver !== 'overlay';
       await this.attachOne(c, n, netns, wantGw);
       if (wantGw) gatewaySet = true;
     }
@@ -410,7 +421,10 @@ export class NetworkManager {
     const endpoints = (c.shoal.endpoints ??= {});
     const ifname = `eth${Object.keys(endpoints).length}`;
     const mac = macFor(ip);
-    const iface = { ifname, mac, cidr: `${intToIp(ip)}/${subnet.prefix}`, gateway: defaultRoute && cfg.Gateway ? cfg.Gateway : undefined, mtu: Number(n.Options['com.docker.network.driver.mtu']) || this.mtu, dnsTo: this.hasDns(n) && !this.hasDnsRedirect(c) ? cfg.Gateway : undefined };
+    // a container on an overlay asks the embedded DNS on its default bridge's gateway (overlays have none)
+    const dnsIp = this.hasDns(n) ? cfg.Gateway : n.Name === 'bridge' && this.onOverlay(c) ? cfg.Gateway : undefined;
+    if (dnsIp && !this.hasDns(n)) await this.dns.listen(dnsIp);
+    const iface = { ifname, mac, cidr: `${intToIp(ip)}/${subnet.prefix}`, gateway: defaultRoute && cfg.Gateway ? cfg.Gateway : undefined, mtu: Number(n.Options['com.docker.network.driver.mtu']) || (n.Driver === 'overlay' ? DEFAULT_OVERLAY_MTU : this.mtu), dnsTo: dnsIp && !this.hasDnsRedirect(c) ? dnsIp : undefined };
     const hostIf = `veth${newId().slice(0, 7)}`;
     try {
       if (n.Driver === 'macvlan') await addMacvlan(hostIf, n.Options.parent, netns, iface);
@@ -420,7 +434,7 @@ export class NetworkManager {
       await deleteLink(hostIf);
       throw e;
     }
-    endpoints[n.Id] = { ifname, hostIf: n.Driver === 'bridge' ? hostIf : undefined, dns: !!iface.dnsTo };
+    endpoints[n.Id] = { ifname, hostIf: n.Driver === 'bridge' || n.Driver === 'overlay' ? hostIf : undefined, dns: !!iface.dnsTo };
     Object.assign(ep, {
       NetworkID: n.Id, EndpointID: newId(), Gateway: n.Driver === 'macvlan' && !n.IPAM.Config[0].Gateway ? '' : cfg.Gateway ?? '',
       IPAddress: intToIp(ip), IPPrefixLen: subnet.prefix, MacAddress: mac,
@@ -568,6 +582,76 @@ export class NetworkManager {
     return [...search, ...servers.map((s) => `nameserver ${s}`), ...options].join('\n') + '\n';
   }
 
+  // ---------- swarm overlays ----------
+
+  private swarmNames = new Map<string, Record<string, string[]>>();
+  private overlayApplied = new Map<string, string>();
+  private vipApplied = new Map<string, string>();
+  private swarmViews: SwarmNetworkView[] = [];
+  private overlayQueue: Promise<unknown> = Promise.resolve();
+
+  private onOverlay(c: ContainerRecord): boolean {
+    return Object.values<any>(c.NetworkSettings?.Networks ?? {}).some((e) => this.nets.get(e.NetworkID)?.Driver === 'overlay');
+  }
+
+  /**
+   * The swarm agent's view of the overlay networks this node's tasks use: a local record of each
+   * (created on first use, like Docker's lazy network extension), the VXLAN data plane converged to
+   * the peers, the names the embedded DNS answers, and the VIP tables of the containers on them.
+   * Overlays no task needs any more go away once no container is attached.
+   */
+  syncSwarmNetworks(views: SwarmNetworkView[], localAddr: string): Promise<void> {
+    const next = this.overlayQueue.then(async () => {
+      for (const v of views) {
+        const links = overlayLinkNames(v.id);
+        if (!this.nets.has(v.id)) {
+          const rec = this.record(v.name, 'overlay', { 'com.docker.network.driver.overlay.vxlanid_list': String(v.vni) });
+          Object.assign(rec, { Id: v.id, Scope: 'swarm', Attachable: v.attachable, Internal: v.internal, IPAM: { Driver: 'default', Options: null, Config: [{ Subnet: v.subnet, Gateway: v.gateway }] }, shoal: { ifname: links.bridgeName } });
+          await this.save(rec);
+        }
+        const peers = v.peers.map((p) => ({ ip: p.ip, mac: macFor(ipToInt(p.ip)), vtep: p.vtep }));
+        const key = JSON.stringify([localAddr, v.vni, peers]);
+        if (this.overlayApplied.get(v.id) !== key) {
+          await applyOverlay({ id: v.id, vni: v.vni, subnet: v.subnet, ...links, localVtep: localAddr }, peers);
+          this.overlayApplied.set(v.id, key);
+        }
+        this.swarmNames.set(v.id, v.names);
+      }
+      for (const n of [...this.nets.values()]) {
+        if (n.Driver !== 'overlay' || views.some((v) => v.id === n.Id) || this.attached(n).length) continue;
+        await removeOverlay(overlayLinkNames(n.Id)).catch(() => undefined);
+        this.nets.delete(n.Id);
+        this.overlayApplied.delete(n.Id);
+        this.swarmNames.delete(n.Id);
+        await fs.rm(path.join(this.dir, `${n.Id}.json`), { force: true });
+      }
+      this.swarmViews = views;
+      await this.syncVips();
+    });
+    this.overlayQueue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Each running container on an overlay balances the VIPs of the services on its networks. */
+  private async syncVips(): Promise<void> {
+    for (const c of this.containers()) {
+      if (!c.State.Running || !c.State.Pid || !this.onOverlay(c)) continue;
+      const mine = new Set(Object.values<any>(c.NetworkSettings.Networks).map((e) => e.NetworkID));
+      const vips = this.swarmViews.filter((v) => mine.has(v.id)).flatMap((v) => v.vips);
+      const key = JSON.stringify(vips);
+      if (this.vipApplied.get(c.Id) === key) continue;
+      const netns = `/proc/${c.State.Pid}/ns/net`;
+      try {
+        if (vips.length) await applyVips(vips, { netns });
+        else await removeLbTable(VIP_TABLE, { netns });
+        this.vipApplied.set(c.Id, key);
+      } catch (err) {
+        this.o.log.warn({ container: c.Id, err: (err as Error).message }, 'VIP table update failed');
+      }
+    }
+    for (const id of this.vipApplied.keys()) if (!this.containers().some((c) => c.Id === id && c.State.Running)) this.vipApplied.delete(id);
+  }
+
   // ---------- embedded DNS ----------
 
   /** Not State.Running: a container's first query can arrive before its start is recorded. */
@@ -582,7 +666,9 @@ export class NetworkManager {
     const addresses: string[] = [];
     for (const [netName, myEp] of Object.entries<any>(me.NetworkSettings.Networks ?? {})) {
       const n = this.nets.get(myEp.NetworkID);
-      if (!n || !this.hasDns(n) && n.Driver !== 'macvlan') continue;
+      if (!n || !this.hasDns(n) && n.Driver !== 'macvlan' && n.Driver !== 'overlay') continue;
+      // the swarm's names on an overlay: services (VIP or tasks), tasks.<service>, task names
+      if (n.Driver === 'overlay') addresses.push(...(this.swarmNames.get(n.Id)?.[name] ?? []));
       // --link aliases are private to the linking container
       for (const l of myEp.Links ?? []) {
         const [target, alias] = parseLink(l);

@@ -14,6 +14,8 @@ export interface Assignment {
   DesiredState: string;
   Spec: any;
   State: string;
+  /** addresses on overlay networks, allocated by the manager (Docker's NetworksAttachments) */
+  Networks?: { Network: { ID: string; Spec: { Name: string } }; Addresses: string[] }[];
 }
 
 export interface TaskStatusReport { taskId: string; state: string; message: string; err?: string; containerId?: string; pid?: number; exitCode?: number }
@@ -24,6 +26,8 @@ export interface TaskEngine {
   /** this node's hostname, for `{{.Node.Hostname}}` templates */
   hostname(): string;
   hasImage(ref: string): boolean;
+  /** makes this node carry exactly these overlay networks (peers, names, VIPs); `localAddr` is its VTEP */
+  syncNetworks?(networks: import('../manager/net-allocator.js').OverlayView[], localAddr: string): Promise<void>;
   create(body: any, name: string): Promise<string>;
   start(id: string): Promise<void>;
   stop(id: string, timeoutS: number): Promise<void>;
@@ -135,6 +139,12 @@ export class TaskExecutor {
         MemoryReservation: a.Spec?.Resources?.Reservations?.MemoryBytes || undefined,
         Dns: cs.DNSConfig?.Nameservers, DnsSearch: cs.DNSConfig?.Search, DnsOptions: cs.DNSConfig?.Options, ExtraHosts: cs.Hosts,
       },
+      // the default bridge for the way out, the overlays with the addresses the manager gave
+      ...(a.Networks?.length ? { NetworkingConfig: { EndpointsConfig: Object.fromEntries(a.Networks.map((n) => [n.Network.ID, {
+        IPAMConfig: { IPv4Address: n.Addresses[0].split('/')[0] },
+        // the service name is the VIP's (or, dnsrr, every task's) name: served from the swarm's records
+        Aliases: (a.Spec?.Networks ?? []).find((x: any) => x.Target === n.Network.ID)?.Aliases ?? [],
+      }])) } } : {}),
     };
     try {
       const id = await this.engine.create(body, name);

@@ -186,9 +186,10 @@ test('UpdateStatus: updating while old tasks remain, completed when none do', ()
   assert.equal(plan([next], tasks, nodes, opts()).services[0]?.patch.UpdateStatus?.State, 'updating', 'an update found without status gets one');
   const done = [{ ...tasks[0], DesiredState: 'shutdown', Status: { ...tasks[0].Status, State: 'shutdown' } }, ...applied(plan([next], [], nodes, opts())).map((t) => ({ ...t, Status: { ...t.Status, State: 'running' } }))];
   next.UpdateStatus = { State: 'updating', StartedAt: new Date().toISOString() };
-  assert.equal(plan([next], done, nodes, opts()).services[0]?.patch.UpdateStatus?.State, 'completed');
+  assert.equal(plan([next], done, nodes, opts()).services.length, 0, 'the monitor period (5 s) after the last batch first');
+  assert.equal(plan([next], done, nodes, opts(Date.now() + 6000)).services[0]?.patch.UpdateStatus?.State, 'completed');
   next.UpdateStatus = { State: 'rollback_started', StartedAt: new Date().toISOString() };
-  assert.equal(plan([next], done, nodes, opts()).services[0]?.patch.UpdateStatus?.Message, 'rollback completed');
+  assert.equal(plan([next], done, nodes, opts(Date.now() + 6000)).services[0]?.patch.UpdateStatus?.Message, 'rollback completed');
 });
 
 test('constraints: replicas spread over the matching nodes only', () => {

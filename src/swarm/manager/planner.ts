@@ -288,7 +288,13 @@ function rollingUpdate(svc: PlanService, mine: PlanTask[], now: number, stopping
   const dirty: PlanTask[] = [], newOnes: PlanTask[] = [];
   for (const t of mine) if (runnable(t)) (fresh(t) ? newOnes : dirty).push(t);
   const at = new Date(now).toISOString();
+  // a batch is in flight while its new tasks start or its old (stop-first) tasks still stop
+  const starting = newOnes.filter((t) => stateRank(t.Status.State) < stateRank('running')).length + mine.filter(stopping).length;
+  const lastUp = newOnes.reduce((m, t) => (t.Status.State === 'running' ? Math.max(m, Date.parse(t.Status.Timestamp)) : m), 0);
   if (!dirty.length) {
+    // done once the last batch has landed and run for the monitor period (swarmkit watches it for failures)
+    const monitorMs = (((rollingBack ? svc.Spec.RollbackConfig : svc.Spec.UpdateConfig) ?? {}).Monitor ?? 5e9) / 1e6;
+    if (starting > 0 || (us && now - lastUp < monitorMs)) return;
     if (us?.State === 'updating') setService({ UpdateStatus: { ...us, State: 'completed', CompletedAt: at, Message: 'update completed' } });
     else if (rollingBack) setService({ UpdateStatus: { ...us, State: 'rollback_completed', CompletedAt: at, Message: 'rollback completed' } });
     return;
@@ -320,9 +326,6 @@ function rollingUpdate(svc: PlanService, mine: PlanTask[], now: number, stopping
     }
   }
   const parallelism = cfg.Parallelism === 0 ? dirty.length : Number(cfg.Parallelism ?? 1);
-  // a batch is in flight while its new tasks start or its old (stop-first) tasks still stop
-  const starting = newOnes.filter((t) => stateRank(t.Status.State) < stateRank('running')).length + mine.filter(stopping).length;
-  const lastUp = newOnes.reduce((m, t) => (t.Status.State === 'running' ? Math.max(m, Date.parse(t.Status.Timestamp)) : m), 0);
   dirty.sort((a, b) => (a.Slot ?? 0) - (b.Slot ?? 0));
   if (cfg.Order === 'start-first') {
     const successor = (t: PlanTask) => newOnes.find((x) => place(x) === place(t));

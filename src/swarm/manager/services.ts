@@ -2,6 +2,8 @@ import { BadRequest, Conflict } from '../../api/errors.js';
 import type { SwarmStore } from '../backend.js';
 import type { Assignment, TaskStatusReport } from '../agent/executor.js';
 import { findByRef } from './find-ref.js';
+import { allocate, overlayViews, serviceNetworks, type OverlayView } from './net-allocator.js';
+import { listNetworks } from './networks.js';
 import { KEY, newSwarmId, type NodeObject } from './objects.js';
 import { canonical, plan, stateRank, type PlanService, type PlanTask, type UpdateStatus } from './planner.js';
 
@@ -89,7 +91,7 @@ export function taskView(t: PlanTask & { Version?: { Index: number }; UpdatedAt?
 }
 
 /** Dispatcher: a node's reports are applied (a state never goes backwards), its assignments returned. */
-export async function exchangeAssignments(store: SwarmStore, nodeId: string, reports: TaskStatusReport[]): Promise<Assignment[]> {
+export async function exchangeAssignments(store: SwarmStore, nodeId: string, reports: TaskStatusReport[]): Promise<{ tasks: Assignment[]; networks: OverlayView[] }> {
   for (const r of reports ?? []) {
     await store.update<any>(SVC.task(r.taskId), (t) => {
       if (t.NodeID !== nodeId || stateRank(r.state) < stateRank(t.Status.State)) return t;
@@ -102,17 +104,31 @@ export async function exchangeAssignments(store: SwarmStore, nodeId: string, rep
   }
   const [tasks, services] = await Promise.all([listTasks(store), listServices(store)]);
   const names = new Map(services.map((s) => [s.ID, s.Spec.Name]));
-  return tasks.filter((t) => t.NodeID === nodeId).map((t) => ({
+  const mine = tasks.filter((t) => t.NodeID === nodeId).map((t) => ({
     ID: t.ID, ServiceID: t.ServiceID, ServiceName: names.get(t.ServiceID) ?? t.ServiceAnnotations?.Name ?? t.ServiceID, Slot: t.Slot,
-    NodeID: nodeId, DesiredState: t.DesiredState, Spec: t.Spec, State: t.Status.State,
+    NodeID: nodeId, DesiredState: t.DesiredState, Spec: t.Spec, State: t.Status.State, Networks: (t as any).NetworksAttachments as Assignment['Networks'],
   }));
+  // the overlay networks this node's tasks are on: who else is on them, and their names
+  const networks: OverlayView[] = mine.some((a) => a.Networks?.length)
+    ? overlayViews(nodeId, tasks as any, services as any, await listNetworks(store), await store.list<NodeObject>(KEY.nodes)) : [];
+  return { tasks: mine, networks };
 }
 
 /** Leader: one orchestration + scheduling pass over the store. */
-export async function reconcile(store: SwarmStore, historyLimit: number): Promise<void> {
+export async function reconcile(store: SwarmStore, historyLimit: number, pools: { pool?: string[]; size?: number } = {}): Promise<void> {
   const [services, tasks, nodes] = await Promise.all([listServices(store), listTasks(store), store.list<NodeObject>(KEY.nodes)]);
   const p = plan(services as PlanService[], tasks, nodes as any, { now: Date.now(), newId: newSwarmId, historyLimit });
-  for (const t of p.create) await store.put(SVC.task(t.ID), { ...t, UpdatedAt: t.CreatedAt });
+  // addresses on overlay networks before any node sees a task; VIPs for services
+  const alloc = await allocate(store, services as PlanService[], p.create, p.remove, pools).catch((err) => {
+    // no address, no task: a task without its attachments would start cut off from its networks
+    p.create = p.create.filter((t) => !serviceNetworks(services.find((x) => x.ID === t.ServiceID)?.Spec).length);
+    void err;
+    return { tasks: new Map(), vips: new Map() } as Awaited<ReturnType<typeof allocate>>;
+  });
+  for (const [id, vips] of alloc.vips) {
+    await store.update<ServiceObject>(SVC.service(id), (cur) => ({ ...cur, Endpoint: { ...cur.Endpoint, Spec: cur.Spec.EndpointSpec ?? cur.Endpoint?.Spec ?? { Mode: 'vip' }, VirtualIPs: vips } })).catch(() => undefined);
+  }
+  for (const t of p.create) await store.put(SVC.task(t.ID), { ...t, UpdatedAt: t.CreatedAt, ...(alloc.tasks.has(t.ID) ? { NetworksAttachments: alloc.tasks.get(t.ID) } : {}) });
   for (const u of p.update) {
     await store.update<any>(SVC.task(u.id), (t) => {
       const next = { ...t, ...u.patch, UpdatedAt: new Date().toISOString() };

@@ -1,0 +1,133 @@
+import type { SwarmStore } from '../backend.js';
+import { listNetworks, withIpam, type SwarmNetwork } from './networks.js';
+import type { OverlayIpam } from './overlay-ipam.js';
+import type { PlanService, PlanTask } from './planner.js';
+import type { NodeObject } from './objects.js';
+
+// The leader's network allocator, run with each reconcile pass (swarmkit's allocator): a service
+// on overlay networks gets a VIP on each (endpoint mode vip), each new task an address on each of
+// its service's networks before any node sees it, and the addresses of deleted tasks and services
+// go back to the pool. One compare-and-swap of the IPAM state per pass that changes anything.
+
+export interface NetworkAttachment { Network: { ID: string; Spec: { Name: string }; DriverState: { Name: 'overlay'; Options: Record<string, string> }; IPAMOptions: { Configs: { Subnet: string; Gateway: string }[] } }; Addresses: string[] }
+export interface VirtualIP { NetworkID: string; Addr: string }
+
+const prefixOf = (cidr: string) => cidr.split('/')[1];
+
+export function serviceNetworks(spec: any): { Target: string; Aliases?: string[] }[] {
+  return spec?.TaskTemplate?.Networks ?? spec?.Networks ?? [];
+}
+
+export interface AllocationResult {
+  /** new tasks with their NetworksAttachments filled in */
+  tasks: Map<string, NetworkAttachment[]>;
+  /** services whose VirtualIPs changed */
+  vips: Map<string, VirtualIP[]>;
+}
+
+/**
+ * Allocates for `created` tasks and every live service, releases what `removedTasks` and deleted
+ * services held. `services` carry their current Endpoint.
+ */
+export async function allocate(store: SwarmStore, services: (PlanService & { Endpoint?: any })[], created: PlanTask[], removedTasks: string[], pools: { pool?: string[]; size?: number }): Promise<AllocationResult> {
+  const out: AllocationResult = { tasks: new Map(), vips: new Map() };
+  const withNets = services.filter((s) => serviceNetworks(s.Spec).length);
+  const wantTasks = created.filter((t) => withNets.some((s) => s.ID === t.ServiceID));
+  const wantVip = withNets.filter((s) => (s.Spec.EndpointSpec?.Mode ?? 'vip') === 'vip' && !sameVips(s));
+  const dropVip = services.filter((s) => !serviceNetworks(s.Spec).length && s.Endpoint?.VirtualIPs?.length);
+  if (!wantTasks.length && !wantVip.length && !removedTasks.length && !dropVip.length) return out;
+  const networks = new Map((await listNetworks(store)).map((n) => [n.Id, n]));
+  const svcById = new Map(services.map((s) => [s.ID, s]));
+  await withIpam(store, pools, (ipam: OverlayIpam) => {
+    out.tasks.clear(); out.vips.clear();
+    for (const id of removedTasks) ipam.releaseOwner(`task:${id}`);
+    for (const s of dropVip) ipam.releaseOwner(`vip:${s.ID}`);
+    for (const s of dropVip) out.vips.set(s.ID, []);
+    for (const s of wantVip) {
+      const vips: VirtualIP[] = [];
+      for (const a of serviceNetworks(s.Spec)) {
+        const n = networks.get(a.Target);
+        const alloc = n && ipam.network(n.Id);
+        if (!n || !alloc) continue;
+        vips.push({ NetworkID: n.Id, Addr: `${ipam.allocateAddress(n.Id, `vip:${s.ID}`)}/${prefixOf(alloc.subnet)}` });
+      }
+      out.vips.set(s.ID, vips);
+    }
+    for (const t of wantTasks) {
+      const s = svcById.get(t.ServiceID)!;
+      const atts: NetworkAttachment[] = [];
+      for (const a of serviceNetworks(s.Spec)) {
+        const n = networks.get(a.Target);
+        const alloc = n && ipam.network(n.Id);
+        if (!n || !alloc) continue;
+        atts.push({ Network: networkRef(n), Addresses: [`${ipam.allocateAddress(n.Id, `task:${t.ID}`)}/${prefixOf(alloc.subnet)}`] });
+      }
+      out.tasks.set(t.ID, atts);
+    }
+  });
+  return out;
+
+  function sameVips(s: PlanService & { Endpoint?: any }): boolean {
+    const have = new Set<string>((s.Endpoint?.VirtualIPs ?? []).map((v: VirtualIP) => v.NetworkID));
+    const want = serviceNetworks(s.Spec).map((a) => a.Target);
+    return have.size === want.length && want.every((id) => have.has(id));
+  }
+}
+
+export function networkRef(n: SwarmNetwork): NetworkAttachment['Network'] {
+  return {
+    ID: n.Id, Spec: { Name: n.Name }, DriverState: { Name: 'overlay', Options: n.Options },
+    IPAMOptions: { Configs: n.IPAM.Config.map((c) => ({ Subnet: c.Subnet, Gateway: c.Gateway })) },
+  };
+}
+
+/** What a node needs to carry its tasks' networks: peers (remote endpoints) and names. */
+export interface OverlayView {
+  id: string; name: string; vni: number; subnet: string; gateway: string; attachable: boolean; internal: boolean;
+  /** endpoints of running tasks on other nodes */
+  peers: { ip: string; vtep: string }[];
+  /** DNS: service name → VIP (or task IPs for dnsrr), tasks.<service> → task IPs, task names → IP */
+  names: Record<string, string[]>;
+  /** VIP load balancing: each vip-mode service's VIP on this network and its running tasks' addresses */
+  vips: { name: string; vip: string; backends: string[] }[];
+}
+
+/** The overlay networks `nodeId`'s tasks use, as that node should see them. */
+export function overlayViews(nodeId: string, tasks: (PlanTask & { NetworksAttachments?: NetworkAttachment[] })[], services: (PlanService & { Endpoint?: any })[], networks: SwarmNetwork[], nodes: NodeObject[]): OverlayView[] {
+  const live = (t: PlanTask) => t.DesiredState === 'running' && !['complete', 'shutdown', 'failed', 'rejected', 'orphaned'].includes(t.Status.State);
+  const used = new Set<string>();
+  for (const t of tasks) if (t.NodeID === nodeId && live(t)) for (const a of t.NetworksAttachments ?? []) used.add(a.Network.ID);
+  const addr = new Map(nodes.map((n) => [n.ID, n.Status.Addr]));
+  const svcName = new Map(services.map((s) => [s.ID, s.Spec.Name as string]));
+  const out: OverlayView[] = [];
+  for (const n of networks) {
+    if (!used.has(n.Id)) continue;
+    const v: OverlayView = {
+      id: n.Id, name: n.Name, vni: Number(n.Options['com.docker.network.driver.overlay.vxlanid_list']), subnet: n.IPAM.Config[0].Subnet,
+      gateway: n.IPAM.Config[0].Gateway, attachable: n.Attachable, internal: n.Internal, peers: [], names: {}, vips: [],
+    };
+    const add = (name: string, ip: string) => { (v.names[name.toLowerCase()] ??= []).push(ip); };
+    for (const t of tasks) {
+      if (!live(t) || !t.NodeID) continue;
+      const a = (t.NetworksAttachments ?? []).find((x) => x.Network.ID === n.Id);
+      if (!a) continue;
+      const ip = a.Addresses[0].split('/')[0];
+      if (t.NodeID !== nodeId && addr.get(t.NodeID)) v.peers.push({ ip, vtep: addr.get(t.NodeID)! });
+      const name = svcName.get(t.ServiceID) ?? '';
+      add(`tasks.${name}`, ip);
+      add(`${name}.${t.Slot ?? t.NodeID}.${t.ID}`, ip);
+      const s = services.find((x) => x.ID === t.ServiceID);
+      if ((s?.Spec.EndpointSpec?.Mode ?? 'vip') === 'dnsrr') add(name, ip);
+      for (const al of serviceNetworks(s?.Spec).find((x) => x.Target === n.Id)?.Aliases ?? []) if ((s?.Spec.EndpointSpec?.Mode ?? 'vip') === 'dnsrr') add(al, ip);
+    }
+    for (const s of services) {
+      const vip = (s.Endpoint?.VirtualIPs ?? []).find((x: VirtualIP) => x.NetworkID === n.Id);
+      if (!vip) continue;
+      add(s.Spec.Name, vip.Addr.split('/')[0]);
+      v.vips.push({ name: s.Spec.Name, vip: vip.Addr.split('/')[0], backends: [...(v.names[`tasks.${s.Spec.Name.toLowerCase()}`] ?? [])] });
+      for (const al of serviceNetworks(s.Spec).find((x) => x.Target === n.Id)?.Aliases ?? []) add(al, vip.Addr.split('/')[0]);
+    }
+    out.push(v);
+  }
+  return out;
+}

@@ -1,0 +1,114 @@
+// Overlay networks on a 3-node swarm (1 manager + 2 workers): a swarm-scoped network made with the
+// docker CLI, services on it whose tasks on different hosts reach each other over VXLAN by task
+// address, by `tasks.<service>`, and by the service's VIP (balanced in the kernel over every
+// task), dnsrr names, --network-add on a running service, and the cleanup when it all goes.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createLab, type Host, type Lab } from './harness/hosts.js';
+import { importBusybox } from './harness/busybox.js';
+import { until } from './harness/checks.js';
+
+describe('overlay networks', () => {
+  let lab: Lab;
+  let h: Host[];
+  const dk = async (host: Host, args: string[]): Promise<string> => {
+    const r = await host.docker(args, { timeoutMs: 120_000 });
+    assert.equal(r.code, 0, `[${host.name}] docker ${args.join(' ')}: exit ${r.code}\n${r.stdout}\n${r.stderr}`);
+    return r.stdout.trim();
+  };
+  /** a running task container of `svc`: its host and id */
+  const taskOf = async (svc: string): Promise<{ host: Host; id: string }[]> => (await Promise.all(h.map(async (x) =>
+    (await dk(x, ['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${svc}`])).split('\n').filter(Boolean).map((id) => ({ host: x, id }))))).flat();
+  const inCli = async (cmd: string): Promise<string> => {
+    const [c] = await taskOf('cli');
+    const r = await c.host.docker(['exec', c.id, 'sh', '-c', cmd], { timeoutMs: 30_000 });
+    return r.stdout.trim();
+  };
+  const ips = (nslookup: string, name: string) => {
+    const out: string[] = [];
+    let inAnswer = false;
+    for (const l of nslookup.split('\n')) {
+      if (l.startsWith('Name:')) inAnswer = l.split(/\s+/)[1] === name;
+      else if (inAnswer && l.startsWith('Address:')) out.push(l.split(/\s+/)[1]);
+    }
+    return out.sort();
+  };
+
+  before(async () => {
+    lab = await createLab({ hosts: 3 });
+    h = lab.hosts;
+    await Promise.all(h.map((x) => x.startDaemon()));
+    await Promise.all(h.map((x) => importBusybox(x)));
+    await dk(h[0], ['swarm', 'init', '--advertise-addr', h[0].addr]);
+    const token = await dk(h[0], ['swarm', 'join-token', '-q', 'worker']);
+    for (const x of h.slice(1)) await dk(x, ['swarm', 'join', '--token', token, `${h[0].addr}:2377`]);
+  });
+  after(async () => { await lab?.destroy(); });
+
+  it('network create -d overlay: a swarm-scoped network with a subnet from the pool, on managers only', async () => {
+    const id = await dk(h[0], ['network', 'create', '-d', 'overlay', 'ovnet']);
+    assert.match(id, /^[0-9a-z]{25}$/);
+    assert.match(await dk(h[0], ['network', 'ls', '--filter', 'name=ovnet', '--format', '{{.Name}} {{.Driver}} {{.Scope}}']), /^ovnet overlay swarm$/);
+    const n = JSON.parse(await dk(h[0], ['network', 'inspect', 'ovnet']))[0];
+    assert.equal(n.IPAM.Config[0].Subnet, '10.0.0.0/24');
+    assert.match(n.Options['com.docker.network.driver.overlay.vxlanid_list'], /^\d+$/);
+    // a worker carries it only once one of its tasks uses it
+    assert.equal(await dk(h[1], ['network', 'ls', '--filter', 'name=ovnet', '-q']), '');
+    const dup = await h[0].docker(['network', 'create', '-d', 'overlay', 'ovnet']);
+    assert.notEqual(dup.code, 0);
+    assert.match(dup.stderr, /network with name ovnet already exists/);
+  });
+
+  it('tasks on different hosts reach each other by address, tasks.<service> and the VIP, which spreads over every task', async () => {
+    await dk(h[0], ['service', 'create', '--detach', '--name', 'srv', '--replicas', '1', '--network', 'ovnet', '--hostname', '{{.Service.Name}}.{{.Task.Slot}}',
+      'busybox', 'sh', '-c', 'mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 80 -h /www']);
+    await dk(h[0], ['service', 'create', '--detach', '--name', 'cli', '--network', 'ovnet', '--constraint', 'node.hostname==h2', 'busybox', 'sleep', '600']);
+    await until('cli and srv running', async () => (await taskOf('cli')).length === 1 && (await taskOf('srv')).length === 1, 30_000);
+    const vip = JSON.parse(await dk(h[0], ['service', 'inspect', '-f', '{{json .Endpoint.VirtualIPs}}', 'srv']))[0];
+    assert.equal(vip.Addr, `${vip.Addr.split('/')[0]}/24`);
+    assert.match(await dk(h[0], ['service', 'inspect', '-f', '{{.Endpoint.Spec.Mode}}', 'srv']), /^vip$/);
+    // scale 1 -> 3: one task per node, the VIP reaches all three
+    await dk(h[0], ['service', 'scale', '--detach', 'srv=3']);
+    await until('3 srv tasks', async () => (await taskOf('srv')).length === 3, 30_000);
+    await until('tasks.srv lists 3 addresses', async () => ips(await inCli('nslookup tasks.srv'), 'tasks.srv').length === 3, 20_000);
+    const taskIps = ips(await inCli('nslookup tasks.srv'), 'tasks.srv');
+    assert.deepEqual(ips(await inCli('nslookup srv'), 'srv'), [vip.Addr.split('/')[0]]);
+    const hosts = new Set<string>();
+    for (const ip of taskIps) hosts.add(await inCli(`wget -qO- http://${ip}/`));
+    assert.deepEqual([...hosts].sort(), ['srv.1', 'srv.2', 'srv.3'], 'every task answers on its own address, across hosts');
+    await until('the VIP reaches every task', async () => {
+      const seen = new Set<string>();
+      for (let i = 0; i < 9; i++) seen.add(await inCli('wget -qO- http://srv/'));
+      return seen.size === 3 && [...seen].every((x) => /^srv\.[123]$/.test(x));
+    }, 20_000);
+  });
+
+  it('dnsrr: the service name resolves to the task addresses', async () => {
+    await dk(h[0], ['service', 'create', '--detach', '--name', 'rr', '--replicas', '2', '--endpoint-mode', 'dnsrr', '--network', 'ovnet', 'busybox', 'sleep', '600']);
+    await until('rr resolves to 2 task addresses', async () => ips(await inCli('nslookup rr'), 'rr').length === 2, 30_000);
+    assert.deepEqual(ips(await inCli('nslookup rr'), 'rr'), ips(await inCli('nslookup tasks.rr'), 'tasks.rr'));
+    assert.equal(await dk(h[0], ['service', 'inspect', '-f', '{{len .Endpoint.VirtualIPs}}', 'rr']), '0');
+    await dk(h[0], ['service', 'rm', 'rr']);
+  });
+
+  it('--network-add puts a running service on a second overlay', async () => {
+    await dk(h[0], ['network', 'create', '-d', 'overlay', 'ovnet2']);
+    await dk(h[0], ['service', 'create', '--detach', '--name', 'other', '--network', 'ovnet2', '--hostname', 'other', 'busybox', 'sh', '-c', 'mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 80 -h /www']);
+    await dk(h[0], ['service', 'update', '--detach', '--network-add', 'ovnet2', 'cli']);
+    await until('cli reaches other on ovnet2', async () => (await inCli('wget -qO- http://other/').catch(() => '')) === 'other', 40_000);
+  });
+
+  it('a network in use cannot be removed; after the services go, network rm leaves no device behind', async () => {
+    const busy = await h[0].docker(['network', 'rm', 'ovnet']);
+    assert.notEqual(busy.code, 0);
+    assert.match(busy.stderr, /is in use by service/);
+    await dk(h[0], ['service', 'rm', 'srv', 'cli', 'other']);
+    await until('no task containers', async () => (await Promise.all(h.map((x) => dk(x, ['ps', '-aq', '--filter', 'label=com.docker.swarm.task'])))).every((o) => o === ''), 60_000);
+    await dk(h[0], ['network', 'rm', 'ovnet', 'ovnet2']);
+    assert.equal(await dk(h[0], ['network', 'ls', '--filter', 'driver=overlay', '-q']), '');
+    await until('no overlay bridge or VXLAN device on any host', async () => {
+      for (const x of h) if (/\b(ov|vx)-/.test((await x.execOk(['ip', '-o', 'link'])))) return false;
+      return true;
+    }, 30_000);
+  });
+});
