@@ -2,7 +2,8 @@
 # The main job: `scripts/demo.sh` (up) brings up a demo swarm of 3 hosts on this machine. Each
 # host is a network namespace (shoal-demo-h1..h3, on a bridge in the namespace shoal-demo) with
 # its own shoald, hostname and busybox image; h1 inits the swarm, h2 and h3 join as workers, and
-# a 3-replica web service (busybox httpd) is deployed and asked for its page on every task.
+# a 3-replica web service (busybox httpd) is deployed, asked for its page on every task and
+# through the routing mesh (-p 8080:80) on every node.
 # Nothing is added to the machine's own network namespace.
 # `scripts/demo.sh down` stops the daemons and removes everything the demo made.
 set -euo pipefail
@@ -95,8 +96,8 @@ up() {
   echo '$ shoal node ls'
   shoal 1 node ls
   if ! shoal 1 service inspect demo-web >/dev/null 2>&1; then
-    echo '$ shoal service create --name demo-web --replicas 3 --hostname "{{.Service.Name}}.{{.Task.Slot}}" busybox httpd ...'
-    shoal 1 service create --name demo-web --replicas 3 --hostname '{{.Service.Name}}.{{.Task.Slot}}' --env 'NODE={{.Node.Hostname}}' busybox \
+    echo '$ shoal service create --name demo-web --replicas 3 -p 8080:80 --hostname "{{.Service.Name}}.{{.Task.Slot}}" busybox httpd ...'
+    shoal 1 service create --name demo-web --replicas 3 -p 8080:80 --hostname '{{.Service.Name}}.{{.Task.Slot}}' --env 'NODE={{.Node.Hostname}}' busybox \
       sh -c 'mkdir -p /www && echo "hello from $(hostname) on node $NODE" > /www/index.html && exec httpd -f -p 80 -h /www'
   fi
   echo '$ shoal service ls'
@@ -109,6 +110,13 @@ up() {
       ip=$(shoal "$i" inspect -f '{{.NetworkSettings.IPAddress}}' "$c")
       for _ in $(seq 30); do out=$(ip netns exec "$LAB-h$i" wget -qO- -T 2 "http://$ip/" 2>/dev/null) && break; sleep 0.2; done
       echo "  h$i $ip: ${out:-no answer}"
+    done
+  done
+  echo "The routing mesh: port 8080 answers on every node and spreads over the tasks (curl from the lab namespace):"
+  for i in $HOSTS; do
+    for _ in 1 2; do
+      out=""; for _ in $(seq 20); do out=$(ip netns exec "$LAB" curl -s -m 2 "http://$(addr "$i"):8080/") && [ -n "$out" ] && break; sleep 0.3; done
+      echo "  $(addr "$i"):8080 -> ${out:-no answer}"
     done
   done
   cat <<MSG

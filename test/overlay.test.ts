@@ -50,10 +50,13 @@ describe('overlay networks', () => {
     assert.match(id, /^[0-9a-z]{25}$/);
     assert.match(await dk(h[0], ['network', 'ls', '--filter', 'name=ovnet', '--format', '{{.Name}} {{.Driver}} {{.Scope}}']), /^ovnet overlay swarm$/);
     const n = JSON.parse(await dk(h[0], ['network', 'inspect', 'ovnet']))[0];
-    assert.equal(n.IPAM.Config[0].Subnet, '10.0.0.0/24');
+    // the first pool subnet went to `ingress` at swarm init, as with Docker
+    assert.equal(JSON.parse(await dk(h[0], ['network', 'inspect', 'ingress']))[0].IPAM.Config[0].Subnet, '10.0.0.0/24');
+    assert.equal(n.IPAM.Config[0].Subnet, '10.0.1.0/24');
     assert.match(n.Options['com.docker.network.driver.overlay.vxlanid_list'], /^\d+$/);
-    // a worker carries it only once one of its tasks uses it
+    // a worker carries it only once one of its tasks uses it (ingress: every node)
     assert.equal(await dk(h[1], ['network', 'ls', '--filter', 'name=ovnet', '-q']), '');
+    await until('ingress on a worker', async () => (await dk(h[1], ['network', 'ls', '--filter', 'name=ingress', '--format', '{{.Name}} {{.Scope}}'])) === 'ingress swarm', 20_000);
     const dup = await h[0].docker(['network', 'create', '-d', 'overlay', 'ovnet']);
     assert.notEqual(dup.code, 0);
     assert.match(dup.stderr, /network with name ovnet already exists/);
@@ -98,6 +101,23 @@ describe('overlay networks', () => {
     await until('cli reaches other on ovnet2', async () => (await inCli('wget -qO- http://other/').catch(() => '')) === 'other', 40_000);
   });
 
+  it('the routing mesh: a published port answers on every node, also one without a task, over all tasks', async () => {
+    await dk(h[0], ['service', 'create', '--detach', '--name', 'pub', '--replicas', '2', '--constraint', 'node.hostname!=h3', '-p', '8080:80', '--hostname', '{{.Service.Name}}.{{.Task.Slot}}',
+      'busybox', 'sh', '-c', 'mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 80 -h /www']);
+    await until('PORTS *:8080->80/tcp', async () => /^\*:8080->80\/tcp$/.test(await dk(h[0], ['service', 'ls', '--filter', 'name=pub', '--format', '{{.Ports}}'])), 10_000);
+    const get = async (x: Host) => (await lab.exec(['curl', '-s', '-m', '3', `http://${x.addr}:8080/`])).stdout.trim();
+    for (const x of h) {
+      await until(`${x.name}:8080 answers both tasks`, async () => {
+        const seen = new Set<string>();
+        for (let i = 0; i < 6; i++) seen.add(await get(x));
+        return seen.size === 2 && [...seen].every((v) => /^pub\.[12]$/.test(v));
+      }, 30_000);
+    }
+    assert.equal((await taskOf('pub')).filter((t) => t.host === h[2]).length, 0, 'h3 has no task and still answered');
+    await dk(h[0], ['service', 'rm', 'pub']);
+    await until('8080 closed again', async () => (await lab.exec(['curl', '-s', '-m', '2', `http://${h[2].addr}:8080/`])).code !== 0, 20_000);
+  });
+
   it('a network in use cannot be removed; after the services go, network rm leaves no device behind', async () => {
     const busy = await h[0].docker(['network', 'rm', 'ovnet']);
     assert.notEqual(busy.code, 0);
@@ -105,9 +125,10 @@ describe('overlay networks', () => {
     await dk(h[0], ['service', 'rm', 'srv', 'cli', 'other']);
     await until('no task containers', async () => (await Promise.all(h.map((x) => dk(x, ['ps', '-aq', '--filter', 'label=com.docker.swarm.task'])))).every((o) => o === ''), 60_000);
     await dk(h[0], ['network', 'rm', 'ovnet', 'ovnet2']);
-    assert.equal(await dk(h[0], ['network', 'ls', '--filter', 'driver=overlay', '-q']), '');
-    await until('no overlay bridge or VXLAN device on any host', async () => {
-      for (const x of h) if (/\b(ov|vx)-/.test((await x.execOk(['ip', '-o', 'link'])))) return false;
+    assert.equal(await dk(h[0], ['network', 'ls', '--filter', 'driver=overlay', '--format', '{{.Name}}']), 'ingress');
+    // only the ingress network's devices stay (every node is in the routing mesh)
+    await until('no other overlay bridge or VXLAN device on any host', async () => {
+      for (const x of h) if (new Set((await x.execOk(['ip', '-o', 'link'])).match(/\b(ov|vx)-[0-9a-z]+/g) ?? []).size !== 2) return false;
       return true;
     }, 30_000);
   });

@@ -336,6 +336,8 @@ export class Swarm {
       };
       await this.store!.put(KEY.cluster, cluster);
       await this.store!.put(KEY.ca, { certPem: ca.certPem, keyPem: ca.keyPem });
+      // Docker makes the routing mesh's network at init
+      await nets.ensureIngress(this.store!, { pool: cluster.DefaultAddrPool, size: cluster.SubnetSize });
       const desc = describeThisNode(this.o.engineVersion, cluster.TLSInfo);
       await this.store!.put(KEY.node(nodeId), newNodeObject(nodeId, 'manager', this.state.advertiseAddr, desc, body?.Availability || 'active'));
       await this.acceptHeartbeat(nodeId);

@@ -69,6 +69,7 @@ export const CREATE_OPTIONS: OptDef[] = [
   str('name', 'Service name'),
   list('network', 'Network attachments', { type: 'network' }),
   list('placement-pref', 'Add a placement preference', { type: 'pref' }),
+  list('publish', 'Publish a port as a node port', { short: 'p', type: 'port' }),
 ].sort((a, b) => a.long.localeCompare(b.long));
 
 export const UPDATE_OPTIONS: OptDef[] = [
@@ -91,6 +92,8 @@ export const UPDATE_OPTIONS: OptDef[] = [
   str('endpoint-mode', 'Endpoint mode (vip or dnsrr)'),
   list('placement-pref-add', 'Add a placement preference', { type: 'pref' }),
   list('placement-pref-rm', 'Remove a placement preference', { type: 'pref' }),
+  list('publish-add', 'Add or update a published port', { type: 'port' }),
+  list('publish-rm', 'Remove a published port by its target port', { type: 'port' }),
   bool('rollback', 'Rollback to previous specification'),
 ].sort((a, b) => a.long.localeCompare(b.long));
 
@@ -124,6 +127,31 @@ function networkAttachment(v: string): { Target: string; Aliases?: string[] } {
   }
   if (!out.Target) throw new Error(`network name/id is not specified`);
   return out;
+}
+
+/** `-p 8080:80[/udp]`, `-p 80`, or `-p published=8080,target=80,protocol=udp,mode=host` (docker's forms). */
+export function portConfig(v: string): { Protocol: string; TargetPort: number; PublishedPort?: number; PublishMode: string } {
+  const bad = () => new Error(`invalid argument "${v}" for "-p, --publish" flag: invalid port spec ${v}`);
+  const num = (x: string) => { if (!/^\d+$/.test(x) || Number(x) < 1 || Number(x) > 65535) throw bad(); return Number(x); };
+  if (v.includes('=')) {
+    const out: any = { Protocol: 'tcp', PublishMode: 'ingress' };
+    for (const f of v.split(',')) {
+      const [k, val = ''] = [f.slice(0, f.indexOf('=')), f.slice(f.indexOf('=') + 1)];
+      if (k === 'target') out.TargetPort = num(val);
+      else if (k === 'published') out.PublishedPort = num(val);
+      else if (k === 'protocol') { if (!['tcp', 'udp', 'sctp'].includes(val)) throw bad(); out.Protocol = val; }
+      else if (k === 'mode') { if (!['ingress', 'host'].includes(val)) throw bad(); out.PublishMode = val; }
+      else throw new Error(`invalid argument "${v}" for "-p, --publish" flag: invalid field key ${k}`);
+    }
+    if (!out.TargetPort) throw new Error(`invalid argument "${v}" for "-p, --publish" flag: missing mandatory field "target"`);
+    return out;
+  }
+  const [ports, proto = 'tcp'] = v.split('/');
+  if (!['tcp', 'udp', 'sctp'].includes(proto)) throw bad();
+  const parts = ports.split(':');
+  if (parts.length > 2) throw bad();
+  const target = num(parts[parts.length - 1]);
+  return { Protocol: proto, TargetPort: target, ...(parts.length === 2 ? { PublishedPort: num(parts[0]) } : {}), PublishMode: 'ingress' };
 }
 
 function endpointMode(v: string): string {
@@ -252,6 +280,7 @@ export function buildServiceSpec(image: string, cmd: string[], o: Opts, env: Rec
     EndpointSpec: { Mode: endpointMode(String(o.endpointMode ?? 'vip')) },
   };
   if ((o.network ?? []).length) spec.TaskTemplate.Networks = (o.network as string[]).map(networkAttachment);
+  if ((o.publish ?? []).length) spec.EndpointSpec.Ports = (o.publish as string[]).map(portConfig);
   applyCommon(spec, o);
   if (jobs) { delete spec.UpdateConfig; delete spec.RollbackConfig; }
   if (jobs && spec.TaskTemplate.RestartPolicy.Condition === 'any') throw new Error('invalid restart condition: jobs may not have restart condition "any"');
@@ -310,6 +339,13 @@ export function updateServiceSpec(current: any, o: Opts, env: Record<string, str
     const cur = (tt.Networks ?? spec.Networks ?? []).filter((n: any) => !rm.has(n.Target));
     tt.Networks = [...cur, ...(o.networkAdd ?? []).map(networkAttachment)];
     delete spec.Networks;
+  }
+  if (has('publish-rm') || has('publish-add')) {
+    const add = (o.publishAdd ?? []).map(portConfig);
+    const rm = (o.publishRm ?? []).map((p: string) => (p.includes('=') || p.includes(':') ? portConfig(p) : portConfig(p.includes('/') ? p : `${p}/tcp`)));
+    const key = (p: any) => `${p.TargetPort}/${p.Protocol ?? 'tcp'}`;
+    const gone = new Set([...rm, ...add].map(key));
+    spec.EndpointSpec = { ...(spec.EndpointSpec ?? { Mode: 'vip' }), Ports: [...(spec.EndpointSpec?.Ports ?? []).filter((p: any) => !gone.has(key(p))), ...add] };
   }
   if (has('endpoint-mode')) spec.EndpointSpec = { ...(spec.EndpointSpec ?? {}), Mode: endpointMode(o.endpointMode) };
   if (has('force') && o.force) tt.ForceUpdate = (tt.ForceUpdate ?? 0) + 1;

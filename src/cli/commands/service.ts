@@ -115,6 +115,12 @@ function replicasText(s: any): string {
   return max ? `${base} (max ${max} per node)` : base;
 }
 
+/** docker's PORTS column: `*:8080->80/tcp` for the mesh, host mode as `*:8080->80/tcp` too. */
+function portsText(s: any): string {
+  return ((s.Endpoint?.Ports ?? s.Spec.EndpointSpec?.Ports ?? []) as any[]).filter((p) => p.PublishedPort)
+    .map((p) => `*:${p.PublishedPort}->${p.TargetPort}/${p.Protocol ?? 'tcp'}`).join(', ');
+}
+
 const SERVICE_HEADERS = { ID: 'ID', Name: 'NAME', Mode: 'MODE', Replicas: 'REPLICAS', Image: 'IMAGE', Ports: 'PORTS' };
 
 export const serviceLsCmd: CmdDef = {
@@ -132,8 +138,8 @@ export const serviceLsCmd: CmdDef = {
     const list: any[] = await ctx.client().get('/services', { status: 'true', filters: filtersJson(parseFilters(o.filter)) });
     list.sort((a, b) => a.Spec.Name.localeCompare(b.Spec.Name));
     const rows = list.map((s) => ({
-      ID: s.ID.slice(0, 12), Name: s.Spec.Name, Mode: modeName(s.Spec.Mode), Replicas: replicasText(s),
-      Image: String(s.Spec.TaskTemplate?.ContainerSpec?.Image ?? '').replace(/@sha256:.*$/, ''), Ports: '',
+      ID: s.ID.slice(0, 12), Name: s.Spec.Name, Mode: modeName(s.Spec.Mode), Replicas: replicasText(s), Ports: portsText(s),
+      Image: String(s.Spec.TaskTemplate?.ContainerSpec?.Image ?? '').replace(/@sha256:.*$/, ''),
     }));
     const format = o.quiet && !o.format ? '{{.ID}}' : o.format || undefined;
     ctx.out(renderList(format, 'table {{.ID}}\t{{.Name}}\t{{.Mode}}\t{{.Replicas}}\t{{.Image}}\t{{.Ports}}', rows, SERVICE_HEADERS));

@@ -13,7 +13,7 @@ import { contains, DEFAULT_POOLS, firstHost, formatCidr, intToIp, ipToInt, macFo
 import { addMacvlan, addVeth, deleteInside, deleteLink, ensureBridge, ensureParent, sysctl } from './links.js';
 import { PortAllocator, requestedPorts, validatePortBindings } from './ports.js';
 import { applyOverlay, DEFAULT_OVERLAY_MTU, overlayLinkNames, removeOverlay } from './overlay.js';
-import { applyVips, removeLbTable, VIP_TABLE } from './service-lb.js';
+import { applyIngress, applyVips, INGRESS_TABLE, removeLbTable, VIP_TABLE } from './service-lb.js';
 
 /** An overlay network as the swarm agent hands it over (manager's view for this node). */
 export interface SwarmNetworkView {
@@ -21,6 +21,8 @@ export interface SwarmNetworkView {
   peers: { ip: string; vtep: string }[];
   names: Record<string, string[]>;
   vips: { name: string; vip: string; backends: string[] }[];
+  hostIp?: string;
+  mesh?: { name: string; proto: 'tcp' | 'udp' | 'sctp'; publishedPort: number; targetPort: number; backends: string[] }[];
 }
 
 // Networks on one host: the predefined `bridge`, `host` and `none`, user-defined bridge and
@@ -587,6 +589,7 @@ export class NetworkManager {
   private swarmNames = new Map<string, Record<string, string[]>>();
   private overlayApplied = new Map<string, string>();
   private vipApplied = new Map<string, string>();
+  private meshApplied = '';
   private swarmViews: SwarmNetworkView[] = [];
   private overlayQueue: Promise<unknown> = Promise.resolve();
 
@@ -606,19 +609,29 @@ export class NetworkManager {
         const links = overlayLinkNames(v.id);
         if (!this.nets.has(v.id)) {
           const rec = this.record(v.name, 'overlay', { 'com.docker.network.driver.overlay.vxlanid_list': String(v.vni) });
-          Object.assign(rec, { Id: v.id, Scope: 'swarm', Attachable: v.attachable, Internal: v.internal, IPAM: { Driver: 'default', Options: null, Config: [{ Subnet: v.subnet, Gateway: v.gateway }] }, shoal: { ifname: links.bridgeName } });
+          Object.assign(rec, { Id: v.id, Scope: 'swarm', Attachable: v.attachable, Internal: v.internal, Ingress: !!v.hostIp && !!v.mesh, IPAM: { Driver: 'default', Options: null, Config: [{ Subnet: v.subnet, Gateway: v.gateway }] }, shoal: { ifname: links.bridgeName } });
           await this.save(rec);
         }
         const peers = v.peers.map((p) => ({ ip: p.ip, mac: macFor(ipToInt(p.ip)), vtep: p.vtep }));
-        const key = JSON.stringify([localAddr, v.vni, peers]);
+        const key = JSON.stringify([localAddr, v.vni, v.hostIp, peers]);
         if (this.overlayApplied.get(v.id) !== key) {
-          await applyOverlay({ id: v.id, vni: v.vni, subnet: v.subnet, ...links, localVtep: localAddr }, peers);
+          await applyOverlay({ id: v.id, vni: v.vni, subnet: v.subnet, ...links, localVtep: localAddr, ...(v.hostIp ? { hostIp: v.hostIp } : {}) }, peers);
           this.overlayApplied.set(v.id, key);
+        }
+        // the routing mesh: published ports of the swarm answer on this node, spread over every task
+        if (v.hostIp && v.mesh) {
+          const meshKey = JSON.stringify([v.hostIp, v.mesh]);
+          if (this.meshApplied !== meshKey) {
+            if (v.mesh.length) await applyIngress({ bridge: links.bridgeName, nodeIp: v.hostIp, ports: v.mesh });
+            else await removeLbTable(INGRESS_TABLE);
+            this.meshApplied = meshKey;
+          }
         }
         this.swarmNames.set(v.id, v.names);
       }
       for (const n of [...this.nets.values()]) {
         if (n.Driver !== 'overlay' || views.some((v) => v.id === n.Id) || this.attached(n).length) continue;
+        if (n.Ingress || n.Name === 'ingress') { await removeLbTable(INGRESS_TABLE).catch(() => undefined); this.meshApplied = ''; }
         await removeOverlay(overlayLinkNames(n.Id)).catch(() => undefined);
         this.nets.delete(n.Id);
         this.overlayApplied.delete(n.Id);

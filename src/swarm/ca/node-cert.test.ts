@@ -60,7 +60,8 @@ test('a worker certificate: OU swarm-worker, no manager/CA names; parseNodeCert 
   assert.deepEqual(info.ips, ['192.168.1.9', 'fd00::1']);
   assert.equal(info.issuer, 'CN=swarm-ca');
   assert.match(info.serial, /^[0-9a-f]+$/);
-  assert.equal(info.serial, openssl(['x509', '-noout', '-serial'], certPem).trim().replace('serial=', '').toLowerCase().replace(/^0+/, ''));
+  // leading zero nibbles differ between printers (1 serial in 16 starts with one)
+  assert.equal(info.serial.replace(/^0+/, ''), openssl(['x509', '-noout', '-serial'], certPem).trim().replace('serial=', '').toLowerCase().replace(/^0+/, ''));
   assert.ok(info.notAfter.getTime() - info.notBefore.getTime() > 89 * DAY);
   assert.doesNotMatch(openssl(['x509', '-noout', '-ext', 'subjectAltName'], certPem), /swarm-manager|swarm-ca/);
   assert.equal(publicKeyPemOf(key.keyPem), key.publicKeyPem);

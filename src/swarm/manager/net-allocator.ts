@@ -1,6 +1,8 @@
 import type { SwarmStore } from '../backend.js';
-import { listNetworks, withIpam, type SwarmNetwork } from './networks.js';
+import { ensureIngress, listNetworks, readIpam, withIpam, type SwarmNetwork } from './networks.js';
 import type { OverlayIpam } from './overlay-ipam.js';
+
+const readIpamState = readIpam;
 import type { PlanService, PlanTask } from './planner.js';
 import type { NodeObject } from './objects.js';
 
@@ -18,34 +20,82 @@ export function serviceNetworks(spec: any): { Target: string; Aliases?: string[]
   return spec?.TaskTemplate?.Networks ?? spec?.Networks ?? [];
 }
 
+export interface PortConfig { Name?: string; Protocol: 'tcp' | 'udp' | 'sctp'; TargetPort: number; PublishedPort?: number; PublishMode?: 'ingress' | 'host' }
+
+/** Ports a service publishes through the routing mesh. */
+export function ingressPorts(spec: any): PortConfig[] {
+  return (spec?.EndpointSpec?.Ports ?? []).filter((p: PortConfig) => (p.PublishMode ?? 'ingress') === 'ingress');
+}
+
+/** A service's networks plus the ingress network when it publishes through the mesh. */
+function networksOf(spec: any, ingressId?: string): { Target: string; Aliases?: string[] }[] {
+  const own = serviceNetworks(spec);
+  return ingressId && ingressPorts(spec).length && !own.some((a) => a.Target === ingressId) ? [{ Target: ingressId }, ...own] : own;
+}
+
+const MESH_PORTS = [30000, 32767];
+
+/** Endpoint.Ports: the spec's ports, a published port picked (30000-32767) where none was given. */
+function publishedPorts(s: { ID: string; Spec: any; Endpoint?: any }, taken: Set<string>): PortConfig[] {
+  const prev: PortConfig[] = s.Endpoint?.Ports ?? [];
+  return (s.Spec.EndpointSpec?.Ports ?? []).map((p: PortConfig) => {
+    const proto = p.Protocol ?? 'tcp';
+    const mode = p.PublishMode ?? 'ingress';
+    let published = p.PublishedPort ?? 0;
+    if (!published && mode === 'ingress') {
+      published = prev.find((x) => x.TargetPort === p.TargetPort && x.Protocol === proto)?.PublishedPort ?? 0;
+      for (let port = MESH_PORTS[0]; !published && port <= MESH_PORTS[1]; port++) if (!taken.has(`${proto}/${port}`)) published = port;
+    }
+    if (published) taken.add(`${proto}/${published}`);
+    return { ...(p.Name ? { Name: p.Name } : {}), Protocol: proto, TargetPort: p.TargetPort, PublishedPort: published, PublishMode: mode };
+  });
+}
+
 export interface AllocationResult {
   /** new tasks with their NetworksAttachments filled in */
   tasks: Map<string, NetworkAttachment[]>;
   /** services whose VirtualIPs changed */
   vips: Map<string, VirtualIP[]>;
+  /** services whose Endpoint.Ports changed */
+  ports: Map<string, PortConfig[]>;
 }
 
 /**
  * Allocates for `created` tasks and every live service, releases what `removedTasks` and deleted
  * services held. `services` carry their current Endpoint.
  */
-export async function allocate(store: SwarmStore, services: (PlanService & { Endpoint?: any })[], created: PlanTask[], removedTasks: string[], pools: { pool?: string[]; size?: number }): Promise<AllocationResult> {
-  const out: AllocationResult = { tasks: new Map(), vips: new Map() };
-  const withNets = services.filter((s) => serviceNetworks(s.Spec).length);
+export async function allocate(store: SwarmStore, services: (PlanService & { Endpoint?: any })[], created: PlanTask[], removedTasks: string[], pools: { pool?: string[]; size?: number }, nodes: NodeObject[] = []): Promise<AllocationResult> {
+  const out: AllocationResult = { tasks: new Map(), vips: new Map(), ports: new Map() };
+  const all = await listNetworks(store);
+  let ingress = all.find((n) => n.Ingress);
+  if (!ingress && services.some((s) => ingressPorts(s.Spec).length)) { ingress = await ensureIngress(store, pools); all.push(ingress); }
+  const nets = (s: { Spec: any }) => networksOf(s.Spec, ingress?.Id);
+  // published ports: every service's Endpoint.Ports follows its spec
+  const taken = new Set<string>();
+  for (const s of services) for (const p of (s.Endpoint?.Ports ?? []) as PortConfig[]) if (p.PublishedPort) taken.add(`${p.Protocol}/${p.PublishedPort}`);
+  for (const s of services) {
+    const want = publishedPorts(s, taken);
+    if (JSON.stringify(want) !== JSON.stringify(s.Endpoint?.Ports ?? [])) out.ports.set(s.ID, want);
+  }
+  const withNets = services.filter((s) => nets(s).length);
   const wantTasks = created.filter((t) => withNets.some((s) => s.ID === t.ServiceID));
   const wantVip = withNets.filter((s) => (s.Spec.EndpointSpec?.Mode ?? 'vip') === 'vip' && !sameVips(s));
-  const dropVip = services.filter((s) => !serviceNetworks(s.Spec).length && s.Endpoint?.VirtualIPs?.length);
-  if (!wantTasks.length && !wantVip.length && !removedTasks.length && !dropVip.length) return out;
-  const networks = new Map((await listNetworks(store)).map((n) => [n.Id, n]));
+  const dropVip = services.filter((s) => !nets(s).length && s.Endpoint?.VirtualIPs?.length);
+  // every node has its own address on the ingress network (the mesh's SNAT source)
+  const ipamNow = ingress ? await readIpamState(store) : undefined;
+  const wantNodes = ingress ? nodes.filter((n) => !ipamNow?.addressOf(ingress!.Id, `node:${n.ID}`)) : [];
+  if (!wantTasks.length && !wantVip.length && !removedTasks.length && !dropVip.length && !wantNodes.length) return out;
+  const networks = new Map(all.map((n) => [n.Id, n]));
   const svcById = new Map(services.map((s) => [s.ID, s]));
   await withIpam(store, pools, (ipam: OverlayIpam) => {
     out.tasks.clear(); out.vips.clear();
     for (const id of removedTasks) ipam.releaseOwner(`task:${id}`);
     for (const s of dropVip) ipam.releaseOwner(`vip:${s.ID}`);
     for (const s of dropVip) out.vips.set(s.ID, []);
+    for (const n of wantNodes) ipam.allocateAddress(ingress!.Id, `node:${n.ID}`);
     for (const s of wantVip) {
       const vips: VirtualIP[] = [];
-      for (const a of serviceNetworks(s.Spec)) {
+      for (const a of nets(s)) {
         const n = networks.get(a.Target);
         const alloc = n && ipam.network(n.Id);
         if (!n || !alloc) continue;
@@ -56,7 +106,7 @@ export async function allocate(store: SwarmStore, services: (PlanService & { End
     for (const t of wantTasks) {
       const s = svcById.get(t.ServiceID)!;
       const atts: NetworkAttachment[] = [];
-      for (const a of serviceNetworks(s.Spec)) {
+      for (const a of nets(s)) {
         const n = networks.get(a.Target);
         const alloc = n && ipam.network(n.Id);
         if (!n || !alloc) continue;
@@ -69,7 +119,7 @@ export async function allocate(store: SwarmStore, services: (PlanService & { End
 
   function sameVips(s: PlanService & { Endpoint?: any }): boolean {
     const have = new Set<string>((s.Endpoint?.VirtualIPs ?? []).map((v: VirtualIP) => v.NetworkID));
-    const want = serviceNetworks(s.Spec).map((a) => a.Target);
+    const want = nets(s).map((a) => a.Target);
     return have.size === want.length && want.every((id) => have.has(id));
   }
 }
@@ -90,10 +140,13 @@ export interface OverlayView {
   names: Record<string, string[]>;
   /** VIP load balancing: each vip-mode service's VIP on this network and its running tasks' addresses */
   vips: { name: string; vip: string; backends: string[] }[];
+  /** ingress only: this node's own address on it, and the routing mesh's published ports */
+  hostIp?: string;
+  mesh?: { name: string; proto: 'tcp' | 'udp' | 'sctp'; publishedPort: number; targetPort: number; backends: string[] }[];
 }
 
 /** The overlay networks `nodeId`'s tasks use, as that node should see them. */
-export function overlayViews(nodeId: string, tasks: (PlanTask & { NetworksAttachments?: NetworkAttachment[] })[], services: (PlanService & { Endpoint?: any })[], networks: SwarmNetwork[], nodes: NodeObject[]): OverlayView[] {
+export function overlayViews(nodeId: string, tasks: (PlanTask & { NetworksAttachments?: NetworkAttachment[] })[], services: (PlanService & { Endpoint?: any })[], networks: SwarmNetwork[], nodes: NodeObject[], ipam?: OverlayIpam): OverlayView[] {
   const live = (t: PlanTask) => t.DesiredState === 'running' && !['complete', 'shutdown', 'failed', 'rejected', 'orphaned'].includes(t.Status.State);
   const used = new Set<string>();
   for (const t of tasks) if (t.NodeID === nodeId && live(t)) for (const a of t.NetworksAttachments ?? []) used.add(a.Network.ID);
@@ -101,7 +154,9 @@ export function overlayViews(nodeId: string, tasks: (PlanTask & { NetworksAttach
   const svcName = new Map(services.map((s) => [s.ID, s.Spec.Name as string]));
   const out: OverlayView[] = [];
   for (const n of networks) {
-    if (!used.has(n.Id)) continue;
+    // every node carries the ingress network once it has its address there (the mesh answers everywhere)
+    const myIngressIp = n.Ingress ? ipam?.addressOf(n.Id, `node:${nodeId}`) : undefined;
+    if (!used.has(n.Id) && !myIngressIp) continue;
     const v: OverlayView = {
       id: n.Id, name: n.Name, vni: Number(n.Options['com.docker.network.driver.overlay.vxlanid_list']), subnet: n.IPAM.Config[0].Subnet,
       gateway: n.IPAM.Config[0].Gateway, attachable: n.Attachable, internal: n.Internal, peers: [], names: {}, vips: [],
@@ -119,6 +174,20 @@ export function overlayViews(nodeId: string, tasks: (PlanTask & { NetworksAttach
       const s = services.find((x) => x.ID === t.ServiceID);
       if ((s?.Spec.EndpointSpec?.Mode ?? 'vip') === 'dnsrr') add(name, ip);
       for (const al of serviceNetworks(s?.Spec).find((x) => x.Target === n.Id)?.Aliases ?? []) if ((s?.Spec.EndpointSpec?.Mode ?? 'vip') === 'dnsrr') add(al, ip);
+    }
+    if (n.Ingress && ipam) {
+      v.hostIp = myIngressIp;
+      for (const other of nodes) {
+        const ip = other.ID !== nodeId ? ipam.addressOf(n.Id, `node:${other.ID}`) : undefined;
+        if (ip && addr.get(other.ID)) v.peers.push({ ip, vtep: addr.get(other.ID)! });
+      }
+      v.mesh = [];
+      for (const s of services) {
+        for (const p of (s.Endpoint?.Ports ?? []) as PortConfig[]) {
+          if ((p.PublishMode ?? 'ingress') !== 'ingress' || !p.PublishedPort) continue;
+          v.mesh.push({ name: s.Spec.Name, proto: p.Protocol, publishedPort: p.PublishedPort, targetPort: p.TargetPort, backends: [...(v.names[`tasks.${s.Spec.Name.toLowerCase()}`] ?? [])] });
+        }
+      }
     }
     for (const s of services) {
       const vip = (s.Endpoint?.VirtualIPs ?? []).find((x: VirtualIP) => x.NetworkID === n.Id);

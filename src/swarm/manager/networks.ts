@@ -86,3 +86,11 @@ export async function removeNetwork(store: SwarmStore, ref: string, services: { 
 export function vniOf(n: SwarmNetwork): number {
   return Number(n.Options[VXLAN_OPT]);
 }
+
+/** The routing mesh's network: made at swarm init (and again if missing), like Docker's `ingress`. */
+export async function ensureIngress(store: SwarmStore, pools: { pool?: string[]; size?: number }): Promise<SwarmNetwork> {
+  const have = (await listNetworks(store)).find((n) => n.Ingress);
+  if (have) return have;
+  const { Id } = await createNetwork(store, { Name: 'ingress', Driver: 'overlay', Ingress: true }, pools);
+  return (await store.get<SwarmNetwork>(NET.network(Id)))!;
+}

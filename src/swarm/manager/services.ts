@@ -3,7 +3,7 @@ import type { SwarmStore } from '../backend.js';
 import type { Assignment, TaskStatusReport } from '../agent/executor.js';
 import { findByRef } from './find-ref.js';
 import { allocate, overlayViews, serviceNetworks, type OverlayView } from './net-allocator.js';
-import { listNetworks } from './networks.js';
+import { listNetworks, readIpam } from './networks.js';
 import { KEY, newSwarmId, type NodeObject } from './objects.js';
 import { canonical, plan, stateRank, type PlanService, type PlanTask, type UpdateStatus } from './planner.js';
 
@@ -109,8 +109,9 @@ export async function exchangeAssignments(store: SwarmStore, nodeId: string, rep
     NodeID: nodeId, DesiredState: t.DesiredState, Spec: t.Spec, State: t.Status.State, Networks: (t as any).NetworksAttachments as Assignment['Networks'],
   }));
   // the overlay networks this node's tasks are on: who else is on them, and their names
-  const networks: OverlayView[] = mine.some((a) => a.Networks?.length)
-    ? overlayViews(nodeId, tasks as any, services as any, await listNetworks(store), await store.list<NodeObject>(KEY.nodes)) : [];
+  const all = await listNetworks(store);
+  const networks: OverlayView[] = all.length
+    ? overlayViews(nodeId, tasks as any, services as any, all, await store.list<NodeObject>(KEY.nodes), await readIpam(store)) : [];
   return { tasks: mine, networks };
 }
 
@@ -119,14 +120,17 @@ export async function reconcile(store: SwarmStore, historyLimit: number, pools: 
   const [services, tasks, nodes] = await Promise.all([listServices(store), listTasks(store), store.list<NodeObject>(KEY.nodes)]);
   const p = plan(services as PlanService[], tasks, nodes as any, { now: Date.now(), newId: newSwarmId, historyLimit });
   // addresses on overlay networks before any node sees a task; VIPs for services
-  const alloc = await allocate(store, services as PlanService[], p.create, p.remove, pools).catch((err) => {
+  const alloc = await allocate(store, services as PlanService[], p.create, p.remove, pools, (nodes as NodeObject[]).filter((n) => n.Status.State === 'ready')).catch((err) => {
     // no address, no task: a task without its attachments would start cut off from its networks
     p.create = p.create.filter((t) => !serviceNetworks(services.find((x) => x.ID === t.ServiceID)?.Spec).length);
     void err;
-    return { tasks: new Map(), vips: new Map() } as Awaited<ReturnType<typeof allocate>>;
+    return { tasks: new Map(), vips: new Map(), ports: new Map() } as Awaited<ReturnType<typeof allocate>>;
   });
-  for (const [id, vips] of alloc.vips) {
-    await store.update<ServiceObject>(SVC.service(id), (cur) => ({ ...cur, Endpoint: { ...cur.Endpoint, Spec: cur.Spec.EndpointSpec ?? cur.Endpoint?.Spec ?? { Mode: 'vip' }, VirtualIPs: vips } })).catch(() => undefined);
+  for (const id of new Set([...alloc.vips.keys(), ...alloc.ports.keys()])) {
+    await store.update<ServiceObject>(SVC.service(id), (cur) => ({ ...cur, Endpoint: {
+      ...cur.Endpoint, Spec: cur.Spec.EndpointSpec ?? cur.Endpoint?.Spec ?? { Mode: 'vip' },
+      ...(alloc.ports.has(id) ? { Ports: alloc.ports.get(id) } : {}), ...(alloc.vips.has(id) ? { VirtualIPs: alloc.vips.get(id) } : {}),
+    } })).catch(() => undefined);
   }
   for (const t of p.create) await store.put(SVC.task(t.ID), { ...t, UpdatedAt: t.CreatedAt, ...(alloc.tasks.has(t.ID) ? { NetworksAttachments: alloc.tasks.get(t.ID) } : {}) });
   for (const u of p.update) {
