@@ -455,6 +455,8 @@ export class Swarm {
     // like Docker: a node that leaves takes its task containers down with it
     const engine = this.o.taskEngine;
     if (engine) await Promise.all(engine.taskContainers().map((c) => engine.remove(c.id).catch(() => undefined)));
+    // and the swarm's networks (ingress, overlays): their bridges and VXLAN devices go
+    if (engine?.syncNetworks) await engine.syncNetworks([], '').catch((err) => this.o.log.warn({ err: (err as Error).message }, 'overlay cleanup on leave failed'));
     await this.dir.erase();
     this.state = undefined;
     this.certs = undefined;

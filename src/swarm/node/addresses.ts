@@ -34,7 +34,8 @@ export function resolveAdvertiseAddr(advertise: string, listen: string): { ip: s
   const candidates: { ip: string; iface: string }[] = [];
   for (const [iface, addrs] of Object.entries(os.networkInterfaces())) {
     // bridges shoald made for containers are not the host's addresses
-    if (iface === 'shoal0' || iface.startsWith('br-') || iface.startsWith('veth') || iface.startsWith('docker')) continue;
+    // our own bridges (default, user-defined, overlays) are not the host's addresses
+    if (iface === 'shoal0' || iface.startsWith('br-') || iface.startsWith('veth') || iface.startsWith('docker') || iface.startsWith('ov-') || iface.startsWith('vx-')) continue;
     for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) candidates.push({ ip: a.address, iface });
   }
   if (candidates.length === 0) throw new BadRequest('could not find the system\'s IP address - specify one with --advertise-addr');
