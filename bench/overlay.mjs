@@ -57,7 +57,8 @@ try {
   const clientId = await until('client container', async () => d(h2, ['ps', '-q', '--filter', 'label=com.docker.swarm.service.name=client']));
   const pid = await d(h2, ['inspect', '-f', '{{.State.Pid}}', clientId]);
   const inClient = (args) => ['nsenter', `--net=/proc/${pid}/ns/net`, ...args];
-  const vip = JSON.parse(await d(h1, ['service', 'inspect', '-f', '{{json .Endpoint.VirtualIPs}}', 'web'])).find((v) => v.NetworkID === JSON.parse(await d(h1, ['network', 'inspect', 'benchnet']))[0].Id).Addr.split('/')[0];
+  const netId = JSON.parse(await d(h1, ['network', 'inspect', 'benchnet']))[0].Id;
+  const vip = JSON.parse(await d(h1, ['service', 'inspect', '-f', '{{json .Endpoint.VirtualIPs}}', 'web'])).find((v) => v.NetworkID === netId).Addr.split('/')[0];
   // a task on the other host (h1), so the direct path crosses VXLAN like most VIP connections
   const webOnH1 = (await d(h1, ['ps', '-q', '--filter', 'label=com.docker.swarm.service.name=web'])).split('\n')[0];
   const taskIp = JSON.parse(await d(h1, ['inspect', webOnH1]))[0].NetworkSettings.Networks.benchnet.IPAddress;
