@@ -114,8 +114,24 @@ describe('overlay networks', () => {
       }, 30_000);
     }
     assert.equal((await taskOf('pub')).filter((t) => t.host === h[2]).length, 0, 'h3 has no task and still answered');
+    // a node whose daemon dies drops out of rotation: the port keeps answering from the others
+    await h[1].killDaemon();
+    await until('every request answered again, by the tasks left', async () => {
+      for (let i = 0; i < 6; i++) if (!/^pub\.[12]$/.test(await get(h[2]))) return false;
+      return true;
+    }, 60_000);
+    await h[1].startDaemon();
+    await until('h2 Ready again', async () => /^h2 Ready$/m.test(await dk(h[0], ['node', 'ls', '--format', '{{.Hostname}} {{.Status}}'])), 60_000);
     await dk(h[0], ['service', 'rm', 'pub']);
     await until('8080 closed again', async () => (await lab.exec(['curl', '-s', '-m', '2', `http://${h[2].addr}:8080/`])).code !== 0, 20_000);
+  });
+
+  it('host mode publishes only where a task runs', async () => {
+    await dk(h[0], ['service', 'create', '--detach', '--name', 'hm', '--constraint', 'node.hostname==h2', '--publish', 'published=9090,target=80,mode=host',
+      'busybox', 'sh', '-c', 'mkdir -p /www && echo host-mode > /www/index.html && exec httpd -f -p 80 -h /www']);
+    await until('h2:9090 answers', async () => (await lab.exec(['curl', '-s', '-m', '2', `http://${h[1].addr}:9090/`])).stdout.trim() === 'host-mode', 30_000);
+    assert.notEqual((await lab.exec(['curl', '-s', '-m', '2', `http://${h[0].addr}:9090/`])).code, 0, 'not on a node without the task');
+    await dk(h[0], ['service', 'rm', 'hm']);
   });
 
   it('a network in use cannot be removed; after the services go, network rm leaves no device behind', async () => {

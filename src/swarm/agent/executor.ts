@@ -16,6 +16,8 @@ export interface Assignment {
   State: string;
   /** addresses on overlay networks, allocated by the manager (Docker's NetworksAttachments) */
   Networks?: { Network: { ID: string; Spec: { Name: string } }; Addresses: string[] }[];
+  /** the service's ports published in host mode */
+  HostPorts?: { Protocol?: string; TargetPort: number; PublishedPort?: number }[];
 }
 
 export interface TaskStatusReport { taskId: string; state: string; message: string; err?: string; containerId?: string; pid?: number; exitCode?: number }
@@ -138,7 +140,10 @@ export class TaskExecutor {
         NanoCpus: limits.NanoCPUs || undefined, Memory: limits.MemoryBytes || undefined, PidsLimit: limits.Pids || undefined,
         MemoryReservation: a.Spec?.Resources?.Reservations?.MemoryBytes || undefined,
         Dns: cs.DNSConfig?.Nameservers, DnsSearch: cs.DNSConfig?.Search, DnsOptions: cs.DNSConfig?.Options, ExtraHosts: cs.Hosts,
+        // host-mode published ports: only where a task runs, through the engine's own port publishing
+        ...(a.HostPorts?.length ? { PortBindings: Object.fromEntries(a.HostPorts.map((p) => [`${p.TargetPort}/${p.Protocol ?? 'tcp'}`, [{ HostIp: '', HostPort: p.PublishedPort ? String(p.PublishedPort) : '' }]])) } : {}),
       },
+      ...(a.HostPorts?.length ? { ExposedPorts: Object.fromEntries(a.HostPorts.map((p) => [`${p.TargetPort}/${p.Protocol ?? 'tcp'}`, {}])) } : {}),
       // the default bridge for the way out, the overlays with the addresses the manager gave
       ...(a.Networks?.length ? { NetworkingConfig: { EndpointsConfig: Object.fromEntries(a.Networks.map((n) => [n.Network.ID, {
         IPAMConfig: { IPv4Address: n.Addresses[0].split('/')[0] },

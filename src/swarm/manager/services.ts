@@ -107,6 +107,7 @@ export async function exchangeAssignments(store: SwarmStore, nodeId: string, rep
   const mine = tasks.filter((t) => t.NodeID === nodeId).map((t) => ({
     ID: t.ID, ServiceID: t.ServiceID, ServiceName: names.get(t.ServiceID) ?? t.ServiceAnnotations?.Name ?? t.ServiceID, Slot: t.Slot,
     NodeID: nodeId, DesiredState: t.DesiredState, Spec: t.Spec, State: t.Status.State, Networks: (t as any).NetworksAttachments as Assignment['Networks'],
+    HostPorts: (services.find((s) => s.ID === t.ServiceID)?.Spec.EndpointSpec?.Ports ?? []).filter((p: any) => p.PublishMode === 'host'),
   }));
   // the overlay networks this node's tasks are on: who else is on them, and their names
   const all = await listNetworks(store);
