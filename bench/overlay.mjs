@@ -13,19 +13,11 @@
 import { createLab } from '../dist/test/harness/hosts.js';
 import { importBusybox } from '../dist/test/harness/busybox.js';
 import { execFileSync } from 'node:child_process';
+import { median, sleep, until as untilMs } from './lib.mjs';
+const until = (what, fn, ms = 60_000) => untilMs(what, fn, ms, 300);
 
 const DURATION = Number(process.env.DURATION ?? 4);
 const CONNS = Number(process.env.CONNS ?? 16);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function until(what, fn, ms = 60_000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await sleep(300);
-  }
-}
 const wrkOut = (argv) => execFileSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: (DURATION + 20) * 1000 });
 const rps = (out) => Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
 const mbps = (out) => {

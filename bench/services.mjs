@@ -15,21 +15,12 @@
 import fs from 'node:fs';
 import { createLab } from '../dist/test/harness/hosts.js';
 import { importBusybox } from '../dist/test/harness/busybox.js';
+import { median, sleep, until as untilMs } from './lib.mjs';
+const until = (what, fn, ms = 300_000) => untilMs(what, fn, ms, 200);
 
 const ITER = Number(process.env.ITER ?? 1);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const median = (a) => { const s = [...a].sort((x, y) => x - y); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 const DOCKER = { b: 7.6, c: 19.1, d: 129.8, eDown: 11.7, eRun: 23.0, x: 20.9, mem: '128 + containerd 48 + 33 shims 425 = 601' };
 
-async function until(what, fn, ms = 300_000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await sleep(200);
-  }
-}
 const rssKiB = (pid) => { try { return Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0); } catch { return 0; } };
 const children = (pid) => { try { return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number); } catch { return []; } };
 const comm = (pid) => { try { return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim(); } catch { return ''; } };

@@ -7,21 +7,12 @@
 //   - kill -9 of a worker's shoald -> Down in node ls (N runs)
 // Run after `bash scripts/setup.sh` (needs dist/). Bounded: every wait gives up after 60 s.
 import { createLab } from '../dist/test/harness/hosts.js';
+import { median, sleep, until as untilMs } from './lib.mjs';
+const until = (what, fn, ms = 60_000) => untilMs(what, fn, ms, 100);
 
 const N = Number(process.env.N ?? 3);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const median = (a) => { const s = [...a].sort((x, y) => x - y); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 const fmt = (a) => a.length ? `${(median(a) / 1000).toFixed(2)} (${(Math.min(...a) / 1000).toFixed(2)}-${(Math.max(...a) / 1000).toFixed(2)})` : '-';
 
-async function until(what, fn, ms = 60_000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await sleep(100);
-  }
-}
 const rows = async (h) => {
   const r = await h.shoal(['node', 'ls', '--format', '{{.Hostname}}|{{.Status}}|{{.ManagerStatus}}']);
   if (r.code !== 0) return undefined;

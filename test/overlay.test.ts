@@ -4,8 +4,8 @@
 // task), dnsrr names, --network-add on a running service, and the cleanup when it all goes.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createLab, type Host, type Lab } from './harness/hosts.js';
-import { importBusybox } from './harness/busybox.js';
+import type { Host, Lab } from './harness/hosts.js';
+import { createSwarmLab } from './harness/swarm.js';
 import { until } from './harness/checks.js';
 
 describe('overlay networks', () => {
@@ -35,13 +35,8 @@ describe('overlay networks', () => {
   };
 
   before(async () => {
-    lab = await createLab({ hosts: 3 });
+    lab = await createSwarmLab({ hosts: 3 });
     h = lab.hosts;
-    await Promise.all(h.map((x) => x.startDaemon()));
-    await Promise.all(h.map((x) => importBusybox(x)));
-    await dk(h[0], ['swarm', 'init', '--advertise-addr', h[0].addr]);
-    const token = await dk(h[0], ['swarm', 'join-token', '-q', 'worker']);
-    for (const x of h.slice(1)) await dk(x, ['swarm', 'join', '--token', token, `${h[0].addr}:2377`]);
   });
   after(async () => { await lab?.destroy(); });
 

@@ -5,8 +5,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { createLab, dockerBinary, repoRoot, type Host, type Lab } from './harness/hosts.js';
-import { importBusybox } from './harness/busybox.js';
+import { dockerBinary, repoRoot, type Host, type Lab } from './harness/hosts.js';
+import { createSwarmLab } from './harness/swarm.js';
 import { dockerEnv, until } from './harness/checks.js';
 
 const PREFIX = /^logsvc\.(\d)\.([0-9a-z]{12})@(h\d)    \| (.*)$/;
@@ -32,13 +32,8 @@ describe('service logs', () => {
   const hostOf = (name: string) => h.find((x) => x.name === name)!;
 
   before(async () => {
-    lab = await createLab({ hosts: 3 });
+    lab = await createSwarmLab({ hosts: 3 });
     h = lab.hosts;
-    await Promise.all(h.map((x) => x.startDaemon()));
-    await Promise.all(h.map((x) => importBusybox(x)));
-    await dk(h[0], ['swarm', 'init', '--advertise-addr', h[0].addr]);
-    const token = (await dk(h[0], ['swarm', 'join-token', '-q', 'worker'])).out.trim();
-    for (const x of h.slice(1)) await dk(x, ['swarm', 'join', '--token', token, `${h[0].addr}:2377`]);
     await dk(h[0], ['service', 'create', '--detach', '--no-resolve-image', '--name', 'logsvc', '--replicas', '3', 'busybox',
       'sh', '-c', 'echo oops >&2; sleep 0.2; echo "hello from $(hostname)"; echo second line; exec sleep 600']);
     await until('3 tasks running', async () => lines((await dk(h[0], ['service', 'ps', '--filter', 'desired-state=running', '--format', '{{.CurrentState}}', 'logsvc'])).out)

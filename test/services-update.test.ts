@@ -4,8 +4,8 @@
 // restart policy stops after max attempts, and a scale-up survives the leader's daemon dying.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createLab, type Host, type Lab } from './harness/hosts.js';
-import { importBusybox } from './harness/busybox.js';
+import type { Host, Lab } from './harness/hosts.js';
+import { createSwarmLab } from './harness/swarm.js';
 import { until } from './harness/checks.js';
 
 describe('service updates, flags and failures', () => {
@@ -32,13 +32,8 @@ describe('service updates, flags and failures', () => {
   const updateState = async (svc: string) => sh(h[0], ['service', 'inspect', '-f', '{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}', svc]);
 
   before(async () => {
-    lab = await createLab({ hosts: 3 });
+    lab = await createSwarmLab({ hosts: 3, managers: 3 });
     h = lab.hosts;
-    await Promise.all(h.map((x) => x.startDaemon()));
-    await Promise.all(h.map((x) => importBusybox(x)));
-    await sh(h[0], ['swarm', 'init', '--advertise-addr', h[0].addr]);
-    const token = await sh(h[0], ['swarm', 'join-token', '-q', 'manager']);
-    for (const x of h.slice(1)) await sh(x, ['swarm', 'join', '--token', token, `${h[0].addr}:2377`]);
   });
   after(async () => { await lab?.destroy(); });
 

@@ -3,8 +3,8 @@
 // mode, an unsatisfiable constraint says why, drain moves tasks, rm removes the containers.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createLab, type Host, type Lab } from './harness/hosts.js';
-import { importBusybox } from './harness/busybox.js';
+import type { Host, Lab } from './harness/hosts.js';
+import { createSwarmLab } from './harness/swarm.js';
 import { until } from './harness/checks.js';
 
 describe('services', () => {
@@ -20,13 +20,8 @@ describe('services', () => {
   const replicas = async (svc: string) => dk(h[0], ['service', 'ls', '--filter', `name=${svc}`, '--format', '{{.Replicas}}']);
 
   before(async () => {
-    lab = await createLab({ hosts: 3 });
+    lab = await createSwarmLab({ hosts: 3 });
     h = lab.hosts;
-    await Promise.all(h.map((x) => x.startDaemon()));
-    await Promise.all(h.map((x) => importBusybox(x)));
-    await dk(h[0], ['swarm', 'init', '--advertise-addr', h[0].addr]);
-    const token = await dk(h[0], ['swarm', 'join-token', '-q', 'worker']);
-    for (const x of h.slice(1)) await dk(x, ['swarm', 'join', '--token', token, `${h[0].addr}:2377`]);
   });
   after(async () => { await lab?.destroy(); });
 

@@ -15,12 +15,16 @@ import { PortAllocator, requestedPorts, validatePortBindings } from './ports.js'
 import { applyOverlay, DEFAULT_OVERLAY_MTU, overlayLinkNames, removeOverlay } from './overlay.js';
 import { applyIngress, applyVips, INGRESS_TABLE, removeLbTable, VIP_TABLE } from './service-lb.js';
 
-/** An overlay network as the swarm agent hands it over (manager's view for this node). */
+/** An overlay network as the swarm agent hands it over (the manager's view for this node). */
 export interface SwarmNetworkView {
   id: string; name: string; vni: number; subnet: string; gateway: string; attachable: boolean; internal: boolean;
+  /** endpoints on other nodes: address on the overlay, and that node's address as VTEP */
   peers: { ip: string; vtep: string }[];
+  /** DNS: service name -> VIP (or task addresses with dnsrr), tasks.<service> -> task addresses, task names */
   names: Record<string, string[]>;
+  /** VIP load balancing: each vip-mode service's VIP on this network and its running tasks' addresses */
   vips: { name: string; vip: string; backends: string[] }[];
+  /** ingress only: this node's own address on it, and the routing mesh's published ports */
   hostIp?: string;
   mesh?: { name: string; proto: 'tcp' | 'udp' | 'sctp'; publishedPort: number; targetPort: number; backends: string[] }[];
 }

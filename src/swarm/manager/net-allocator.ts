@@ -5,6 +5,7 @@ import type { OverlayIpam } from './overlay-ipam.js';
 const readIpamState = readIpam;
 import type { PlanService, PlanTask } from './planner.js';
 import type { NodeObject } from './objects.js';
+import type { SwarmNetworkView } from '../../engine/networks/network-manager.js';
 
 // The leader's network allocator, run with each reconcile pass (swarmkit's allocator): a service
 // on overlay networks gets a VIP on each (endpoint mode vip), each new task an address on each of
@@ -131,19 +132,8 @@ export function networkRef(n: SwarmNetwork): NetworkAttachment['Network'] {
   };
 }
 
-/** What a node needs to carry its tasks' networks: peers (remote endpoints) and names. */
-export interface OverlayView {
-  id: string; name: string; vni: number; subnet: string; gateway: string; attachable: boolean; internal: boolean;
-  /** endpoints of running tasks on other nodes */
-  peers: { ip: string; vtep: string }[];
-  /** DNS: service name → VIP (or task IPs for dnsrr), tasks.<service> → task IPs, task names → IP */
-  names: Record<string, string[]>;
-  /** VIP load balancing: each vip-mode service's VIP on this network and its running tasks' addresses */
-  vips: { name: string; vip: string; backends: string[] }[];
-  /** ingress only: this node's own address on it, and the routing mesh's published ports */
-  hostIp?: string;
-  mesh?: { name: string; proto: 'tcp' | 'udp' | 'sctp'; publishedPort: number; targetPort: number; backends: string[] }[];
-}
+/** What a node needs to carry its tasks' networks: the engine's SwarmNetworkView. */
+export type OverlayView = SwarmNetworkView;
 
 /** The overlay networks `nodeId`'s tasks use, as that node should see them. */
 export function overlayViews(nodeId: string, tasks: (PlanTask & { NetworksAttachments?: NetworkAttachment[] })[], services: (PlanService & { Endpoint?: any })[], networks: SwarmNetwork[], nodes: NodeObject[], ipam?: OverlayIpam): OverlayView[] {
