@@ -152,7 +152,10 @@ describe('service logs', () => {
       .filter((l) => l.startsWith('Running')).length === 3 && lines((await dk(h[0], ['service', 'ps', '-q', 'logsvc'])).out).length === 4, 60_000);
     await refreshTasks();
     assert.equal(tasks.size, 4);
-    const hello = lines((await dk(h[0], ['service', 'logs', 'logsvc'])).out).map(taskOf).filter((x) => x.msg.startsWith('hello'));
+    // the replacement prints its hello 0.2 s after it starts running
+    const helloLines = async () => lines((await dk(h[0], ['service', 'logs', 'logsvc'])).out).map(taskOf).filter((x) => x.msg.startsWith('hello'));
+    await until('4 hello lines', async () => (await helloLines()).length === 4, 10_000);
+    const hello = await helloLines();
     assert.equal(hello.length, 4, JSON.stringify(hello));
     assert.ok(hello.some((x) => x.id === victim && x.msg === `hello from ${t.hostname}`), 'the failed task\'s line');
     assert.equal(hello.filter((x) => x.slot === t.slot).length, 2);
