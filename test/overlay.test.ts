@@ -129,6 +129,25 @@ describe('overlay networks', () => {
     await dk(h[0], ['service', 'rm', 'hm']);
   });
 
+  it('a restarted daemon rebuilds what it lost: VXLAN devices, the mesh table, the DNS for overlay tasks', async () => {
+    await dk(h[0], ['service', 'create', '--detach', '--name', 'pub2', '--replicas', '1', '--constraint', 'node.hostname==h1', '-p', '8081:80',
+      'busybox', 'sh', '-c', 'mkdir -p /www && echo mesh > /www/index.html && exec httpd -f -p 80 -h /www']);
+    await until('h2:8081 answers', async () => (await lab.exec(['curl', '-s', '-m', '2', `http://${h[1].addr}:8081/`])).stdout.trim() === 'mesh', 30_000);
+    // h2 runs the cli task; its daemon stops, and the kernel state it made is thrown away meanwhile
+    await h[1].stopDaemon();
+    await h[1].execOk(['sh', '-c', 'for l in $(ip -o link | grep -o "vx-[0-9a-z]*" | sort -u); do ip link del "$l"; done; nft delete table ip shoal-ingress']);
+    assert.notEqual((await lab.exec(['curl', '-s', '-m', '2', `http://${h[1].addr}:8081/`])).code, 0);
+    await h[1].startDaemon();
+    await until('h2:8081 answers again', async () => (await lab.exec(['curl', '-s', '-m', '2', `http://${h[1].addr}:8081/`])).stdout.trim() === 'mesh', 30_000);
+    await until('the cli task on h2 resolves and reaches every srv task across hosts again', async () => {
+      if (ips(await inCli('nslookup tasks.srv'), 'tasks.srv').length !== 3) return false;
+      const seen = new Set<string>();
+      for (let i = 0; i < 9; i++) seen.add(await inCli('wget -qO- http://srv/'));
+      return seen.size === 3;
+    }, 30_000);
+    await dk(h[0], ['service', 'rm', 'pub2']);
+  });
+
   it('a network in use cannot be removed; after the services go, network rm leaves no device behind', async () => {
     const busy = await h[0].docker(['network', 'rm', 'ovnet']);
     assert.notEqual(busy.code, 0);

@@ -643,6 +643,9 @@ export class NetworkManager {
         await fs.rm(path.join(this.dir, `${n.Id}.json`), { force: true });
       }
       this.swarmViews = views;
+      // containers on overlays ask the embedded DNS on the default bridge's gateway (again after a restart)
+      const gw = this.byName('bridge')?.IPAM.Config[0]?.Gateway;
+      if (gw && this.containers().some((c) => c.State.Running && this.onOverlay(c))) await this.dns.listen(gw).catch(() => undefined);
       await this.syncVips();
     });
     this.overlayQueue = next.catch(() => undefined);
