@@ -10,8 +10,7 @@
 // versus host to host over the lab bridge. Docker 20.10 cannot do a. and b. on this kernel (no
 // IPVS: ports refuse, VIPs answer "No route to host"); its host-mode figure is quoted from
 // /work/shared/lab/baseline-docker-20.10.md. Run after `bash scripts/setup.sh`: node bench/overlay.mjs
-import { createLab } from '../dist/test/harness/hosts.js';
-import { importBusybox } from '../dist/test/harness/busybox.js';
+import { createSwarmLab } from '../dist/test/harness/swarm.js';
 import { execFileSync } from 'node:child_process';
 import { median, sleep, until as untilMs } from './lib.mjs';
 const until = (what, fn, ms = 60_000) => untilMs(what, fn, ms, 300);
@@ -28,7 +27,7 @@ const mbps = (out) => {
 };
 
 const res = {};
-const lab = await createLab({ hosts: 3 });
+const lab = await createSwarmLab({ hosts: 3 });
 try {
   const [h1, h2, h3] = lab.hosts;
   const d = async (h, args) => {
@@ -36,11 +35,6 @@ try {
     if (r.code !== 0) throw new Error(`docker ${args.join(' ')}: ${r.stderr}`);
     return r.stdout.trim();
   };
-  await Promise.all(lab.hosts.map((h) => h.startDaemon()));
-  await Promise.all(lab.hosts.map((h) => importBusybox(h)));
-  await d(h1, ['swarm', 'init', '--advertise-addr', h1.addr]);
-  const token = await d(h1, ['swarm', 'join-token', '-q', 'worker']);
-  for (const h of [h2, h3]) await d(h, ['swarm', 'join', '--token', token, `${h1.addr}:2377`]);
   await d(h1, ['network', 'create', '-d', 'overlay', 'benchnet']);
   const HTTPD = 'mkdir -p /www && echo hello > /www/index.html && dd if=/dev/zero of=/www/big bs=1M count=20 2>/dev/null && exec httpd -f -p 80 -h /www';
   await d(h1, ['service', 'create', '--detach', '--name', 'web', '--replicas', '3', '--network', 'benchnet', '-p', '8080:80', '--constraint', 'node.hostname!=h3', 'busybox', 'sh', '-c', HTTPD]);

@@ -13,8 +13,7 @@
 // Run after `bash scripts/setup.sh` (needs dist/): `node bench/services.mjs` (ITER=n repeats, default 1).
 // Bounded: every wait gives up after 300 s; the lab is destroyed at the end.
 import fs from 'node:fs';
-import { createLab } from '../dist/test/harness/hosts.js';
-import { importBusybox } from '../dist/test/harness/busybox.js';
+import { createSwarmLab } from '../dist/test/harness/swarm.js';
 import { median, sleep, until as untilMs } from './lib.mjs';
 const until = (what, fn, ms = 300_000) => untilMs(what, fn, ms, 200);
 
@@ -26,7 +25,7 @@ const children = (pid) => { try { return fs.readFileSync(`/proc/${pid}/task/${pi
 const comm = (pid) => { try { return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim(); } catch { return ''; } };
 
 const res = { b: [], c: [], d: [], eDown: [], eRun: [], x: [], mem: [] };
-const lab = await createLab({ hosts: 3 });
+const lab = await createSwarmLab({ hosts: 3 });
 try {
   const [h1, h2, h3] = lab.hosts;
   const d = async (h, args) => {
@@ -34,11 +33,6 @@ try {
     if (r.code !== 0) throw new Error(`docker ${args.join(' ')}: ${r.stderr}`);
     return r.stdout.trim();
   };
-  await Promise.all(lab.hosts.map((h) => h.startDaemon()));
-  await Promise.all(lab.hosts.map((h) => importBusybox(h)));
-  await d(h1, ['swarm', 'init', '--advertise-addr', h1.addr]);
-  const token = await d(h1, ['swarm', 'join-token', '-q', 'worker']);
-  for (const h of [h2, h3]) await d(h, ['swarm', 'join', '--token', token, `${h1.addr}:2377`]);
   const replicas = async () => d(h1, ['service', 'ls', '--filter', 'name=s1', '--format', '{{.Replicas}}']);
   const nodeStatus = async (name) => (await d(h1, ['node', 'ls', '--format', '{{.Hostname}} {{.Status}}'])).split('\n').find((l) => l.startsWith(`${name} `))?.split(' ')[1];
   for (let it = 0; it < ITER; it++) {

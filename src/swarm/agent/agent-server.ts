@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../../daemon/logger.js';
 import { readLogs, type LogRecord } from '../../engine/containers/log-file.js';
-import { peerOf } from '../manager/control-server.js';
+import { closeServer, peerOf, sendJson } from '../manager/control-server.js';
 
 // Every node's agent listener (TCP 7946, the port Docker also opens between all nodes): HTTPS
 // with mutual TLS under the swarm's CA. Only managers of this cluster may call it; it serves the
@@ -68,17 +68,11 @@ export class AgentServer {
   async close(): Promise<void> {
     const s = this.server;
     this.server = undefined;
-    if (!s) return;
-    s.closeAllConnections();
-    await new Promise<void>((r) => s.close(() => r()));
+    await closeServer(s);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const fail = (status: number, message: string) => {
-      const text = JSON.stringify({ message });
-      res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
-      res.end(text);
-    };
+    const fail = (status: number, message: string) => sendJson(res, status, { message });
     const peer = peerOf(req.socket as TLSSocket);
     if (!peer || peer.clusterId !== this.clusterId || peer.role !== 'manager') {
       return fail(403, 'Permission denied: remote certificate not part of roles: [swarm-manager]');

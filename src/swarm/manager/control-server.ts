@@ -57,17 +57,11 @@ export class ControlServer {
   async close(): Promise<void> {
     const s = this.server;
     this.server = undefined;
-    if (!s) return;
-    s.closeAllConnections();
-    await new Promise<void>((r) => s.close(() => r()));
+    await closeServer(s);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const send = (status: number, obj: unknown) => {
-      const text = JSON.stringify(obj ?? null);
-      res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
-      res.end(text);
-    };
+    const send = (status: number, obj: unknown) => sendJson(res, status, obj);
     try {
       const r = this.routes.get(`${req.method} ${req.url?.split('?')[0]}`);
       if (!r) throw new HttpError(404, 'not found');
@@ -133,4 +127,18 @@ export function fetchPeerCertificatePem(addr: string): Promise<string> {
     req.on('error', (e) => reject(new Error(`could not connect to ${addr}: ${e.message}`)));
     req.end();
   });
+}
+
+/** A JSON reply (the swarm's HTTPS ports speak JSON, errors as {"message"}). */
+export function sendJson(res: ServerResponse, status: number, obj: unknown): void {
+  const text = JSON.stringify(obj ?? null);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** Stops a server now: open (keep-alive, streaming) connections are cut, not waited for. */
+export async function closeServer(s: https.Server | undefined): Promise<void> {
+  if (!s) return;
+  s.closeAllConnections();
+  await new Promise<void>((r) => s.close(() => r()));
 }

@@ -1,8 +1,6 @@
 import type { SwarmStore } from '../backend.js';
 import { ensureIngress, listNetworks, readIpam, withIpam, type SwarmNetwork } from './networks.js';
 import type { OverlayIpam } from './overlay-ipam.js';
-
-const readIpamState = readIpam;
 import type { PlanService, PlanTask } from './planner.js';
 import type { NodeObject } from './objects.js';
 import type { SwarmNetworkView } from '../../engine/networks/network-manager.js';
@@ -83,7 +81,7 @@ export async function allocate(store: SwarmStore, services: (PlanService & { End
   const wantVip = withNets.filter((s) => (s.Spec.EndpointSpec?.Mode ?? 'vip') === 'vip' && !sameVips(s));
   const dropVip = services.filter((s) => !nets(s).length && s.Endpoint?.VirtualIPs?.length);
   // every node has its own address on the ingress network (the mesh's SNAT source)
-  const ipamNow = ingress ? await readIpamState(store) : undefined;
+  const ipamNow = ingress ? await readIpam(store) : undefined;
   const wantNodes = ingress ? nodes.filter((n) => !ipamNow?.addressOf(ingress!.Id, `node:${n.ID}`)) : [];
   if (!wantTasks.length && !wantVip.length && !removedTasks.length && !dropVip.length && !wantNodes.length) return out;
   const networks = new Map(all.map((n) => [n.Id, n]));

@@ -2,7 +2,7 @@ import { BadRequest, Conflict } from '../../api/errors.js';
 import type { SwarmStore } from '../backend.js';
 import type { Assignment, TaskStatusReport } from '../agent/executor.js';
 import { findByRef } from './find-ref.js';
-import { allocate, overlayViews, serviceNetworks, type OverlayView } from './net-allocator.js';
+import { allocate, overlayViews, type OverlayView } from './net-allocator.js';
 import { listNetworks, readIpam } from './networks.js';
 import { KEY, newSwarmId, type NodeObject } from './objects.js';
 import { canonical, plan, stateRank, type PlanService, type PlanTask, type UpdateStatus } from './planner.js';
@@ -121,12 +121,8 @@ export async function reconcile(store: SwarmStore, historyLimit: number, pools: 
   const [services, tasks, nodes] = await Promise.all([listServices(store), listTasks(store), store.list<NodeObject>(KEY.nodes)]);
   const p = plan(services as PlanService[], tasks, nodes as any, { now: Date.now(), newId: newSwarmId, historyLimit });
   // addresses on overlay networks before any node sees a task; VIPs for services
-  const alloc = await allocate(store, services as PlanService[], p.create, p.remove, pools, (nodes as NodeObject[]).filter((n) => n.Status.State === 'ready')).catch((err) => {
-    // no address, no task: a task without its attachments would start cut off from its networks
-    p.create = p.create.filter((t) => !serviceNetworks(services.find((x) => x.ID === t.ServiceID)?.Spec).length);
-    void err;
-    return { tasks: new Map(), vips: new Map(), ports: new Map() } as Awaited<ReturnType<typeof allocate>>;
-  });
+  // a failed allocation fails the pass (the leader logs it and tries again): no task is written without its addresses
+  const alloc = await allocate(store, services as PlanService[], p.create, p.remove, pools, (nodes as NodeObject[]).filter((n) => n.Status.State === 'ready'));
   for (const id of new Set([...alloc.vips.keys(), ...alloc.ports.keys()])) {
     await store.update<ServiceObject>(SVC.service(id), (cur) => ({ ...cur, Endpoint: {
       ...cur.Endpoint, Spec: cur.Spec.EndpointSpec ?? cur.Endpoint?.Spec ?? { Mode: 'vip' },
