@@ -131,10 +131,9 @@ export function registerContainerRoutes(r: Router, mgr: ContainerManager, execs:
     res.writeHead(200, { 'Content-Type': 'application/vnd.docker.raw-stream', 'Api-Version': '1.41' });
     const ac = new AbortController();
     res.on('close', () => ac.abort());
-    let exited = !c.State.Running && !c.State.Restarting;
-    if (follow && !exited) void mgr.wait(c.Id, 'next-exit').then(() => { exited = true; }, () => { exited = true; });
+    const exited = !follow || (!c.State.Running && !c.State.Restarting) ? Promise.resolve() : mgr.wait(c.Id, 'next-exit');
     try {
-      for await (const rec of readLogs(c.LogPath, { tail, since: parseTimeNs(q.get('since')), until: parseTimeNs(q.get('until')), follow, signal: ac.signal, stopWhen: () => exited })) {
+      for await (const rec of readLogs(c.LogPath, { tail, since: parseTimeNs(q.get('since')), until: parseTimeNs(q.get('until')), follow, signal: ac.signal, stopOn: exited })) {
         if ((rec.stream === 'stdout' && !stdout) || (rec.stream === 'stderr' && !stderr)) continue;
         const data = ts ? Buffer.concat([Buffer.from(formatTimestamp(rec.timeNano) + ' '), rec.data]) : rec.data;
         res.write(c.Config.Tty ? data : frame(rec.stream === 'stdout' ? 1 : 2, data));

@@ -24,7 +24,8 @@ export async function attachContainer(mgr: ContainerManager, c: ContainerRecord,
   const tty = !!c.Config.Tty;
   const ac = new AbortController();
   let exited = !opts.stream;
-  if (opts.stream) void mgr.wait(c.Id, 'next-exit').then(() => { exited = true; }, () => { exited = true; });
+  const exit = opts.stream ? mgr.wait(c.Id, 'next-exit') : Promise.resolve();
+  exit.then(() => { exited = true; }, () => { exited = true; });
   sock.on('close', () => ac.abort());
   sock.on('error', () => ac.abort());
 
@@ -44,7 +45,7 @@ export async function attachContainer(mgr: ContainerManager, c: ContainerRecord,
   }
 
   try {
-    for await (const rec of readLogs(c.LogPath, { follow: opts.stream, fromEnd: !opts.logs, signal: ac.signal, stopWhen: () => exited })) {
+    for await (const rec of readLogs(c.LogPath, { follow: opts.stream, fromEnd: !opts.logs, signal: ac.signal, stopOn: exit })) {
       if (rec.stream === 'stdout' && !opts.stdout) continue;
       if (rec.stream === 'stderr' && !opts.stderr) continue;
       if (sock.destroyed) break;

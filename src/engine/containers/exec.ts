@@ -168,8 +168,7 @@ export class ExecManager {
       .catch((err: Error) => { e.Running = false; throw new BadRequest(`OCI runtime exec failed: ${err.message}`); })
       .finally(ready);
     e.Pid = pid;
-    let exited = false;
-    const exitCode = (exitCodeP ?? Promise.resolve(-1)).then((code) => { exited = true; return code; });
+    const exitCode = exitCodeP ?? Promise.resolve(-1);
     if (opts.detach || !sock) { void exitCode.then(finish); sock?.end(); return; }
     const ac = new AbortController();
     sock.on('close', () => ac.abort());
@@ -180,7 +179,7 @@ export class ExecManager {
       ac.signal.addEventListener('abort', () => fwd.close());
     }
     try {
-      for await (const rec of readLogs(logPath, { follow: true, signal: ac.signal, stopWhen: () => exited })) {
+      for await (const rec of readLogs(logPath, { follow: true, signal: ac.signal, stopOn: exitCode })) {
         if (!sock.destroyed) sock.write(rec.data);
       }
     } catch (err) { if (!ac.signal.aborted) throw err; }

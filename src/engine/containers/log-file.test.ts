@@ -110,13 +110,14 @@ describe('readLogs', () => {
     assert.equal((await collect(p)).length, N);
   });
 
-  it('follow: yields appended records, never half a record, and stops via stopWhen after draining', async () => {
+  it('follow: yields appended records, never half a record, and stops via stopOn after draining', async () => {
     const p = tmp();
     await fsp.writeFile(p, line(1, 'old'));
-    let done = false;
+    let done!: () => void;
+    const exited = new Promise<void>((r) => { done = r; });
     const got: string[] = [];
     const reader = (async () => {
-      for await (const r of readLogs(p, { follow: true, stopWhen: () => done })) got.push(r.data.toString());
+      for await (const r of readLogs(p, { follow: true, stopOn: exited })) got.push(r.data.toString());
     })();
     await sleep(50);
     assert.deepEqual(got, ['old\n']);
@@ -129,7 +130,7 @@ describe('readLogs', () => {
     assert.deepEqual(got, ['old\n', 'new\n', 'prompt$ ']);
     // Written just before the container is seen to exit: still delivered.
     await fsp.appendFile(p, line(4, 'last', 'stderr'));
-    done = true;
+    done();
     await reader;
     assert.deepEqual(got, ['old\n', 'new\n', 'prompt$ ', 'last\n']);
   });
@@ -198,18 +199,19 @@ describe('readLogs', () => {
 });
 
 describe('readLogs: a container that exits before its log file is seen', () => {
-  it('still yields the file written after the reader started, once stopWhen is already true', async () => {
+  it('still yields the file written after the reader started, once stopOn has already settled', async () => {
     const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'logs-late-'));
     try {
       const file = path.join(dir, 'late.log');
-      let exited = false;
+      let exit!: () => void;
+      const exited = new Promise<void>((r) => { exit = r; });
       const got: string[] = [];
       const reading = (async () => {
-        for await (const r of readLogs(file, { follow: true, fromEnd: true, stopWhen: () => exited })) got.push(r.data.toString());
+        for await (const r of readLogs(file, { follow: true, fromEnd: true, stopOn: exited })) got.push(r.data.toString());
       })();
       await new Promise((r) => setTimeout(r, 20));
       await fsp.writeFile(file, '2026-11-24T11:52:34.685467485+00:00 stdout F hi\n');
-      exited = true;
+      exit();
       await reading;
       assert.deepEqual(got, ['hi\n']);
     } finally {

@@ -27,8 +27,8 @@ export interface ReadLogsOptions {
   signal?: AbortSignal;
   /** Start at the current end of the file: only new data. */
   fromEnd?: boolean;
-  /** When following: stop once this returns true and the file has then been drained. */
-  stopWhen?: () => boolean;
+  /** When following: stop once this settles (resolved or rejected) and the file has then been drained. */
+  stopOn?: Promise<unknown>;
 }
 
 const CHUNK = 64 * 1024;
@@ -123,7 +123,7 @@ async function readTail(fh: FileHandle, n: number): Promise<{ end: number; recor
 }
 
 export async function* readLogs(path: string, opts: ReadLogsOptions = {}): AsyncGenerator<LogRecord> {
-  const { since, until, follow, signal, stopWhen } = opts;
+  const { since, until, follow, signal } = opts;
   let file = await open(path);
   let pos = 0;
   let carry = EMPTY;
@@ -132,6 +132,10 @@ export async function* readLogs(path: string, opts: ReadLogsOptions = {}): Async
   let wake: (() => void) | undefined;
   const onAbort = () => wake?.();
   signal?.addEventListener('abort', onAbort);
+  // Wakes the poll at once: a reader that waits for the next poll delays every `docker run`'s end.
+  let stopped = false;
+  const onStop = () => { stopped = true; wake?.(); };
+  opts.stopOn?.then(onStop, onStop);
   const watchFile = () => {
     watcher?.close();
     watcher = undefined;
@@ -156,7 +160,7 @@ export async function* readLogs(path: string, opts: ReadLogsOptions = {}): Async
     for (;;) {
       if (signal?.aborted) return;
       // Sampled before draining: output written before the stop condition became true is still read.
-      const stop = stopWhen?.() ?? false;
+      const stop = stopped;
       let got = false;
       while (file) {
         const { bytesRead } = await file.fh.read(buf, 0, CHUNK, pos);

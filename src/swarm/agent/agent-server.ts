@@ -91,10 +91,9 @@ export class AgentServer {
     const ac = new AbortController();
     res.on('close', () => ac.abort());
     // like `docker logs -f`: following ends once the container has exited and its file is drained
-    let exited = !c.running;
-    if (follow && !exited) void c.exited().then(() => { exited = true; }, () => { exited = true; });
+    const exited = !follow || !c.running ? Promise.resolve() : c.exited();
     try {
-      for await (const r of readLogs(c.logPath, { tail, since, follow, signal: ac.signal, stopWhen: () => exited })) {
+      for await (const r of readLogs(c.logPath, { tail, since, follow, signal: ac.signal, stopOn: exited })) {
         if (!want[r.stream]) continue;
         if (!res.write(encodeRecord(r))) await once(res, 'drain', { signal: ac.signal });
       }
