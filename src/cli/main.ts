@@ -2,7 +2,6 @@
 import { Client, DEFAULT_HOST } from './client.js';
 import { checkArgs, commandHelp, flagError, parseArgs, type Ctx, type IO, type OptDef } from './command.js';
 import { aliasesOf, findEntry, GROUPS, TOP_LEVEL, type Entry, type Group } from './commands/index.js';
-import { cliVersion } from './commands/system-version.js';
 import { errorMessage, exitCodeOf, StatusError, UsageError } from './errors.js';
 
 export const BIN = 'shoal';
@@ -23,7 +22,7 @@ const GLOBAL_OPTS: OptDef[] = [
 
 function pad(s: string, w: number): string { return s.padEnd(w); }
 
-function rootHelp(): string {
+async function rootHelp(): Promise<string> {
   const opts = GLOBAL_OPTS.filter((o) => !o.hidden);
   const optRows = opts.map((o) => {
     const type = o.kind === 'bool' ? '' : ` ${o.kind === 'list' ? 'list' : 'string'}`;
@@ -36,14 +35,16 @@ function rootHelp(): string {
   const cw = 12;
   for (const g of GROUPS) s += `  ${pad(g.name, cw)}${g.short}\n`;
   s += '\nCommands:\n';
-  for (const x of TOP_LEVEL) s += `  ${pad(x.name, cw)}${x.def.short.replace(/Docker/g, 'Shoal')}\n`;
+  const defs = await Promise.all(TOP_LEVEL.map((x) => x.load()));
+  TOP_LEVEL.forEach((x, i) => { s += `  ${pad(x.name, cw)}${defs[i].short.replace(/Docker/g, 'Shoal')}\n`; });
   s += `\nRun '${BIN} COMMAND --help' for more information on a command.\n`;
   return s;
 }
 
-function groupHelp(g: Group): string {
+async function groupHelp(g: Group): Promise<string> {
   let s = `\nUsage:  ${BIN} ${g.name} COMMAND\n\n${g.short}\n\nCommands:\n`;
-  for (const x of g.entries) s += `  ${pad(x.name, 12)}${x.def.short}\n`;
+  const defs = await Promise.all(g.entries.map((x) => x.load()));
+  g.entries.forEach((x, i) => { s += `  ${pad(x.name, 12)}${defs[i].short}\n`; });
   s += `\nRun '${BIN} ${g.name} COMMAND --help' for more information on a command.\n`;
   return s;
 }
@@ -98,9 +99,13 @@ async function run(argv: string[], io: IO, out: (s: string) => void, err: (s: st
     throw e;
   }
   const g = global.opts;
-  if (g.version) { out(`Shoal version ${cliVersion()}, build unknown\n`); return 0; }
+  if (g.version) {
+    const { cliVersion } = await import('./commands/system-version.js');
+    out(`Shoal version ${cliVersion()}, build unknown\n`);
+    return 0;
+  }
   const args = global.args;
-  if (global.help || args.length === 0) { out(rootHelp()); return 0; }
+  if (global.help || args.length === 0) { out(await rootHelp()); return 0; }
   const hosts: string[] = g.host;
   if (hosts.length > 1) { err('Please specify only one -H\n'); return 1; }
   const host = hosts[0] || io.env.SHOAL_HOST || io.env.DOCKER_HOST || DEFAULT_HOST;
@@ -112,7 +117,7 @@ async function run(argv: string[], io: IO, out: (s: string) => void, err: (s: st
   let entry: Entry | undefined;
   let parentPath = BIN;
   if (name === 'help') {
-    if (rest.length === 0) { out(rootHelp()); return 0; }
+    if (rest.length === 0) { out(await rootHelp()); return 0; }
     name = rest[0];
     rest = [...rest.slice(1), '--help'];
   }
@@ -120,7 +125,7 @@ async function run(argv: string[], io: IO, out: (s: string) => void, err: (s: st
   if (group) {
     parentPath = `${BIN} ${group.name}`;
     const sub = rest[0];
-    if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') { out(groupHelp(group)); return 0; }
+    if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') { out(await groupHelp(group)); return 0; }
     if (sub.startsWith('-')) {
       err(`unknown flag: ${sub}\nSee '${parentPath} --help'.\n`);
       return 125;
@@ -138,7 +143,7 @@ async function run(argv: string[], io: IO, out: (s: string) => void, err: (s: st
       return 1;
     }
   }
-  const def = entry.def;
+  const def = await entry.load();
   const cmdPath = `${parentPath} ${entry.name}`;
 
   let parsed;
@@ -148,7 +153,7 @@ async function run(argv: string[], io: IO, out: (s: string) => void, err: (s: st
     if (e instanceof UsageError) { err(`${flagError(e, cmdPath).message}\n`); return 125; }
     throw e;
   }
-  if (parsed.help) { out(commandHelp(def, cmdPath, aliasesOf(BIN, def)).replace(/Docker/g, 'Shoal')); return 0; }
+  if (parsed.help) { out(commandHelp(def, cmdPath, aliasesOf(BIN, entry.key)).replace(/Docker/g, 'Shoal')); return 0; }
   try {
     checkArgs(def, cmdPath, parsed.args);
   } catch (e) {

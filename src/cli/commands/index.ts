@@ -1,33 +1,37 @@
 // The command tree: top-level commands and the container/image/system management commands.
+// Definitions load on demand: importing every command module costs each CLI start tens of ms.
 import type { CmdDef } from '../command.js';
-import { attachCmd, startCmd } from './container-attach.js';
-import { cpCmd } from './container-cp.js';
-import { execCmd } from './container-exec.js';
-import { killCmd, pauseCmd, renameCmd, restartCmd, rmCmd, stopCmd, unpauseCmd, waitCmd } from './container-lifecycle.js';
-import { logsCmd } from './container-logs.js';
-import { commitCmd, diffCmd, exportCmd, portCmd, topCmd } from './container-misc.js';
-import { psCmd } from './container-ps.js';
-import { nodeDemoteCmd, nodeInspectCmd, nodeLsCmd, nodePromoteCmd, nodeRmCmd, nodeUpdateCmd } from './node.js';
-import { nodePsCmd, serviceCreateCmd, serviceInspectCmd, serviceLsCmd, servicePsCmd, serviceRmCmd, serviceRollbackCmd, serviceScaleCmd, serviceUpdateCmd } from './service.js';
-import { serviceLogsCmd } from './service-logs.js';
-import { swarmCaCmd, swarmInitCmd, swarmJoinCmd, swarmJoinTokenCmd, swarmLeaveCmd, swarmUnlockCmd, swarmUnlockKeyCmd, swarmUpdateCmd } from './swarm.js';
-import { networkConnectCmd, networkCreateCmd, networkDisconnectCmd, networkInspectCmd, networkLsCmd, networkPruneCmd, networkRmCmd } from './network.js';
-import { createCmd, runCmd } from './container-run.js';
-import { statsCmd } from './container-stats.js';
-import { historyCmd } from './image-history.js';
-import { importCmd, loadCmd, pullCmd, saveCmd } from './image-io.js';
-import { imagesCmd } from './image-list.js';
-import { imagePruneCmd, rmiCmd, tagCmd } from './image-misc.js';
-import { containerInspectCmd, imageInspectCmd, inspectCmd } from './inspect.js';
-import { containerPruneCmd, systemPruneCmd } from './prune.js';
-import { dfCmd } from './system-df.js';
-import { eventsCmd } from './system-events.js';
-import { infoCmd } from './system-info.js';
-import { versionCmd } from './system-version.js';
-import { volumeCreateCmd, volumeInspectCmd, volumeLsCmd, volumePruneCmd, volumeRmCmd } from './volume.js';
+
+const containerAttach = () => import('./container-attach.js');
+const containerCp = () => import('./container-cp.js');
+const containerExec = () => import('./container-exec.js');
+const containerLifecycle = () => import('./container-lifecycle.js');
+const containerLogs = () => import('./container-logs.js');
+const containerMisc = () => import('./container-misc.js');
+const containerPs = () => import('./container-ps.js');
+const containerRun = () => import('./container-run.js');
+const containerStats = () => import('./container-stats.js');
+const imageHistory = () => import('./image-history.js');
+const imageIo = () => import('./image-io.js');
+const imageList = () => import('./image-list.js');
+const imageMisc = () => import('./image-misc.js');
+const inspect = () => import('./inspect.js');
+const network = () => import('./network.js');
+const node = () => import('./node.js');
+const prune = () => import('./prune.js');
+const service = () => import('./service.js');
+const serviceLogs = () => import('./service-logs.js');
+const swarm = () => import('./swarm.js');
+const systemDf = () => import('./system-df.js');
+const systemEvents = () => import('./system-events.js');
+const systemInfo = () => import('./system-info.js');
+const systemVersion = () => import('./system-version.js');
+const volume = () => import('./volume.js');
 
 export interface Entry {
-  def: CmdDef;
+  /** The definition's export name: identifies a command listed in several places (aliasesOf). */
+  key: string;
+  load: () => Promise<CmdDef>;
   /** Name as invoked under its parent (docker's cmd.Name()). */
   name: string;
   aliases: string[];
@@ -39,13 +43,24 @@ export interface Group {
   entries: Entry[];
 }
 
-const e = (def: CmdDef, name = def.name, aliases: string[] = []): Entry => ({ def, name, aliases });
+const e = <K extends string>(name: string, mod: () => Promise<Record<K, CmdDef>>, key: K, aliases: string[] = []): Entry =>
+  ({ key, load: () => mod().then((m) => m[key]), name, aliases });
 
 export const TOP_LEVEL: Entry[] = [
-  e(attachCmd), e(commitCmd), e(cpCmd), e(createCmd), e(diffCmd), e(eventsCmd), e(execCmd), e(exportCmd),
-  e(historyCmd), e(imagesCmd), e(importCmd), e(infoCmd), e(inspectCmd), e(killCmd), e(loadCmd), e(logsCmd),
-  e(pauseCmd), e(portCmd), e(psCmd), e(pullCmd), e(renameCmd), e(restartCmd), e(rmCmd), e(rmiCmd), e(runCmd),
-  e(saveCmd), e(startCmd), e(statsCmd), e(stopCmd), e(tagCmd), e(topCmd), e(unpauseCmd), e(versionCmd), e(waitCmd),
+  e('attach', containerAttach, 'attachCmd'), e('commit', containerMisc, 'commitCmd'), e('cp', containerCp, 'cpCmd'),
+  e('create', containerRun, 'createCmd'), e('diff', containerMisc, 'diffCmd'),
+  e('events', systemEvents, 'eventsCmd'), e('exec', containerExec, 'execCmd'),
+  e('export', containerMisc, 'exportCmd'), e('history', imageHistory, 'historyCmd'),
+  e('images', imageList, 'imagesCmd'), e('import', imageIo, 'importCmd'), e('info', systemInfo, 'infoCmd'),
+  e('inspect', inspect, 'inspectCmd'), e('kill', containerLifecycle, 'killCmd'), e('load', imageIo, 'loadCmd'),
+  e('logs', containerLogs, 'logsCmd'), e('pause', containerLifecycle, 'pauseCmd'),
+  e('port', containerMisc, 'portCmd'), e('ps', containerPs, 'psCmd'), e('pull', imageIo, 'pullCmd'),
+  e('rename', containerLifecycle, 'renameCmd'), e('restart', containerLifecycle, 'restartCmd'),
+  e('rm', containerLifecycle, 'rmCmd'), e('rmi', imageMisc, 'rmiCmd'), e('run', containerRun, 'runCmd'),
+  e('save', imageIo, 'saveCmd'), e('start', containerAttach, 'startCmd'), e('stats', containerStats, 'statsCmd'),
+  e('stop', containerLifecycle, 'stopCmd'), e('tag', imageMisc, 'tagCmd'), e('top', containerMisc, 'topCmd'),
+  e('unpause', containerLifecycle, 'unpauseCmd'), e('version', systemVersion, 'versionCmd'),
+  e('wait', containerLifecycle, 'waitCmd'),
 ];
 
 export const GROUPS: Group[] = [
@@ -53,59 +68,86 @@ export const GROUPS: Group[] = [
     name: 'container',
     short: 'Manage containers',
     entries: [
-      e(attachCmd), e(commitCmd), e(cpCmd), e(createCmd), e(diffCmd), e(execCmd), e(exportCmd),
-      e(containerInspectCmd), e(killCmd), e(logsCmd), e(psCmd, 'ls', ['list', 'ps']), e(pauseCmd), e(portCmd),
-      e(containerPruneCmd), e(renameCmd), e(restartCmd), e(rmCmd, 'rm', ['remove']), e(runCmd), e(startCmd),
-      e(statsCmd), e(stopCmd), e(topCmd), e(unpauseCmd), e(waitCmd),
+      e('attach', containerAttach, 'attachCmd'), e('commit', containerMisc, 'commitCmd'),
+      e('cp', containerCp, 'cpCmd'), e('create', containerRun, 'createCmd'), e('diff', containerMisc, 'diffCmd'),
+      e('exec', containerExec, 'execCmd'), e('export', containerMisc, 'exportCmd'),
+      e('inspect', inspect, 'containerInspectCmd'), e('kill', containerLifecycle, 'killCmd'),
+      e('logs', containerLogs, 'logsCmd'), e('ls', containerPs, 'psCmd', ['list', 'ps']),
+      e('pause', containerLifecycle, 'pauseCmd'), e('port', containerMisc, 'portCmd'),
+      e('prune', prune, 'containerPruneCmd'), e('rename', containerLifecycle, 'renameCmd'),
+      e('restart', containerLifecycle, 'restartCmd'), e('rm', containerLifecycle, 'rmCmd', ['remove']),
+      e('run', containerRun, 'runCmd'), e('start', containerAttach, 'startCmd'),
+      e('stats', containerStats, 'statsCmd'), e('stop', containerLifecycle, 'stopCmd'),
+      e('top', containerMisc, 'topCmd'), e('unpause', containerLifecycle, 'unpauseCmd'),
+      e('wait', containerLifecycle, 'waitCmd'),
     ],
   },
   {
     name: 'image',
     short: 'Manage images',
     entries: [
-      e(historyCmd), e(importCmd), e(imageInspectCmd), e(loadCmd), e(imagesCmd, 'ls', ['list']), e(imagePruneCmd),
-      e(pullCmd), e(rmiCmd, 'rm', ['remove']), e(saveCmd), e(tagCmd),
+      e('history', imageHistory, 'historyCmd'), e('import', imageIo, 'importCmd'),
+      e('inspect', inspect, 'imageInspectCmd'), e('load', imageIo, 'loadCmd'),
+      e('ls', imageList, 'imagesCmd', ['list']), e('prune', imageMisc, 'imagePruneCmd'),
+      e('pull', imageIo, 'pullCmd'), e('rm', imageMisc, 'rmiCmd', ['remove']), e('save', imageIo, 'saveCmd'),
+      e('tag', imageMisc, 'tagCmd'),
     ],
   },
   {
     name: 'network',
     short: 'Manage networks',
     entries: [
-      e(networkConnectCmd), e(networkCreateCmd), e(networkDisconnectCmd), e(networkInspectCmd),
-      e(networkLsCmd, 'ls', ['list']), e(networkPruneCmd), e(networkRmCmd, 'rm', ['remove']),
+      e('connect', network, 'networkConnectCmd'), e('create', network, 'networkCreateCmd'),
+      e('disconnect', network, 'networkDisconnectCmd'), e('inspect', network, 'networkInspectCmd'),
+      e('ls', network, 'networkLsCmd', ['list']), e('prune', network, 'networkPruneCmd'),
+      e('rm', network, 'networkRmCmd', ['remove']),
     ],
   },
   {
     name: 'node',
     short: 'Manage Swarm nodes',
     entries: [
-      e(nodeDemoteCmd), e(nodeInspectCmd), e(nodeLsCmd, 'ls', ['list']), e(nodePromoteCmd), e(nodePsCmd), e(nodeRmCmd, 'rm', ['remove']), e(nodeUpdateCmd),
+      e('demote', node, 'nodeDemoteCmd'), e('inspect', node, 'nodeInspectCmd'), e('ls', node, 'nodeLsCmd', ['list']),
+      e('promote', node, 'nodePromoteCmd'), e('ps', service, 'nodePsCmd'), e('rm', node, 'nodeRmCmd', ['remove']),
+      e('update', node, 'nodeUpdateCmd'),
     ],
   },
   {
     name: 'service',
     short: 'Manage Swarm services',
     entries: [
-      e(serviceCreateCmd), e(serviceInspectCmd), e(serviceLogsCmd), e(serviceLsCmd, 'ls', ['list']), e(servicePsCmd), e(serviceRmCmd, 'rm', ['remove']), e(serviceRollbackCmd), e(serviceScaleCmd), e(serviceUpdateCmd),
+      e('create', service, 'serviceCreateCmd'), e('inspect', service, 'serviceInspectCmd'),
+      e('logs', serviceLogs, 'serviceLogsCmd'), e('ls', service, 'serviceLsCmd', ['list']),
+      e('ps', service, 'servicePsCmd'), e('rm', service, 'serviceRmCmd', ['remove']),
+      e('rollback', service, 'serviceRollbackCmd'), e('scale', service, 'serviceScaleCmd'),
+      e('update', service, 'serviceUpdateCmd'),
     ],
   },
   {
     name: 'swarm',
     short: 'Manage Swarm',
     entries: [
-      e(swarmCaCmd), e(swarmInitCmd), e(swarmJoinCmd), e(swarmJoinTokenCmd), e(swarmLeaveCmd), e(swarmUnlockCmd), e(swarmUnlockKeyCmd), e(swarmUpdateCmd),
+      e('ca', swarm, 'swarmCaCmd'), e('init', swarm, 'swarmInitCmd'), e('join', swarm, 'swarmJoinCmd'),
+      e('join-token', swarm, 'swarmJoinTokenCmd'), e('leave', swarm, 'swarmLeaveCmd'),
+      e('unlock', swarm, 'swarmUnlockCmd'), e('unlock-key', swarm, 'swarmUnlockKeyCmd'),
+      e('update', swarm, 'swarmUpdateCmd'),
     ],
   },
   {
     name: 'system',
     short: 'Manage Shoal',
-    entries: [e(dfCmd), e(eventsCmd), e(infoCmd), e(systemPruneCmd)],
+    entries: [
+      e('df', systemDf, 'dfCmd'), e('events', systemEvents, 'eventsCmd'), e('info', systemInfo, 'infoCmd'),
+      e('prune', prune, 'systemPruneCmd'),
+    ],
   },
   {
     name: 'volume',
     short: 'Manage volumes',
     entries: [
-      e(volumeCreateCmd), e(volumeInspectCmd), e(volumeLsCmd, 'ls', ['list']), e(volumePruneCmd), e(volumeRmCmd, 'rm', ['remove']),
+      e('create', volume, 'volumeCreateCmd'), e('inspect', volume, 'volumeInspectCmd'),
+      e('ls', volume, 'volumeLsCmd', ['list']), e('prune', volume, 'volumePruneCmd'),
+      e('rm', volume, 'volumeRmCmd', ['remove']),
     ],
   },
 ];
@@ -115,11 +157,11 @@ export function findEntry(entries: Entry[], name: string): Entry | undefined {
 }
 
 /** docker's "Aliases:" line, e.g. "shoal container ls, shoal container list, shoal container ps, shoal ps". */
-export function aliasesOf(bin: string, def: CmdDef): string[] {
+export function aliasesOf(bin: string, key: string): string[] {
   const out: string[] = [];
   for (const g of GROUPS) {
-    for (const x of g.entries) if (x.def === def) out.push(`${bin} ${g.name} ${x.name}`, ...x.aliases.map((a) => `${bin} ${g.name} ${a}`));
+    for (const x of g.entries) if (x.key === key) out.push(`${bin} ${g.name} ${x.name}`, ...x.aliases.map((a) => `${bin} ${g.name} ${a}`));
   }
-  for (const x of TOP_LEVEL) if (x.def === def) out.push(`${bin} ${x.name}`);
+  for (const x of TOP_LEVEL) if (x.key === key) out.push(`${bin} ${x.name}`);
   return out;
 }
