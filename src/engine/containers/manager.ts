@@ -209,25 +209,34 @@ export class ContainerManager {
     const img = this.o.images.tryResolve(c.Image);
     if (!img) throw new NotFound(`No such image: ${c.Image}`);
     const rp = rootfsPaths(dataDir, bundle);
-    await fs.mkdir(bundle, { recursive: true });
-    await mountRootfs(this.o.images.lowerDirs(img), rp);
-    c.shoal.rootfsMounted = true;
     const cfg = c.Config;
     const hc = c.HostConfig;
+    const mode: string = hc.NetworkMode;
+    // The rootfs and the network sandbox are independent: set them up side by side (each is a few
+    // process spawns), and let both finish before failing so cleanup finds a settled state.
+    const rootfsReady = (async () => {
+      await fs.mkdir(bundle, { recursive: true });
+      await mountRootfs(this.o.images.lowerDirs(img), rp);
+      c.shoal.rootfsMounted = true;
+    })();
+    const netReady = (async (): Promise<string> => {
+      if (mode === 'host') return 'host';
+      if (mode.startsWith('container:')) {
+        const other = this.store.get(mode.slice('container:'.length));
+        if (!other.State.Running) throw new Conflict(`cannot join network of a non running container: ${other.Id}`);
+        return other.shoal.netnsPath ?? `/proc/${other.State.Pid}/ns/net`;
+      }
+      const p = await this.o.sandboxes.create(c.Id);
+      c.shoal.netnsPath = p;
+      await this.o.networks.attachAll(c, p);
+      return p;
+    })();
+    const [fsDone, netDone] = await Promise.allSettled([rootfsReady, netReady]);
+    if (fsDone.status === 'rejected') throw fsDone.reason;
+    if (netDone.status === 'rejected') throw netDone.reason;
+    const netns = netDone.value;
     const user = await resolveUser(rp.merged, cfg.User).catch((e: Error) => { throw new BadRequest(e.message); });
     if (cfg.WorkingDir) await fs.mkdir(path.join(rp.merged, cfg.WorkingDir), { recursive: true }).catch(() => undefined);
-    let netns: string | undefined;
-    const mode: string = hc.NetworkMode;
-    if (mode === 'host') netns = 'host';
-    else if (mode.startsWith('container:')) {
-      const other = this.store.get(mode.slice('container:'.length));
-      if (!other.State.Running) throw new Conflict(`cannot join network of a non running container: ${other.Id}`);
-      netns = other.shoal.netnsPath ?? `/proc/${other.State.Pid}/ns/net`;
-    } else {
-      netns = await this.o.sandboxes.create(c.Id);
-      c.shoal.netnsPath = netns;
-      await this.o.networks.attachAll(c, netns);
-    }
     await this.writeEtcFiles(c, mode);
     const mounts = await specMounts(c, this.o.volumes, rp.merged);
     const env = [...cfg.Env];
@@ -355,14 +364,20 @@ export class ContainerManager {
   }
 
   private async cleanupAfterExit(c: ContainerRecord): Promise<void> {
-    await this.o.runtime.delete(c.Id);
-    // Unmount whether or not the record says so: a crash mid-start leaves a mount it never recorded.
-    await unmountRootfs(rootfsPaths(this.store.dir(c.Id), this.bundle(c.Id)));
-    c.shoal.rootfsMounted = false;
-    await releaseMounts(c, this.o.volumes).catch(() => undefined);
-    await this.o.networks.releaseAll(c).catch((err) => this.o.log.warn({ id: c.Id, err: (err as Error).message }, 'network release failed'));
-    await this.o.sandboxes.remove(c.Id);
-    c.shoal.netnsPath = undefined;
+    // Three independent teardowns, side by side: each is a process spawn or two on every exit.
+    const rootfs = (async () => {
+      // Unmount whether or not the record says so: a crash mid-start leaves a mount it never recorded.
+      await unmountRootfs(rootfsPaths(this.store.dir(c.Id), this.bundle(c.Id)));
+      c.shoal.rootfsMounted = false;
+      await releaseMounts(c, this.o.volumes).catch(() => undefined);
+    })();
+    const net = (async () => {
+      await this.o.networks.releaseAll(c).catch((err) => this.o.log.warn({ id: c.Id, err: (err as Error).message }, 'network release failed'));
+      await this.o.sandboxes.remove(c.Id);
+      c.shoal.netnsPath = undefined;
+    })();
+    const results = await Promise.allSettled([this.o.runtime.delete(c.Id), rootfs, net]);
+    for (const r of results) if (r.status === 'rejected') throw r.reason;
   }
 
   // ---------- networks ----------
