@@ -201,6 +201,26 @@ describe('swarm', () => {
     assert.equal((await nodeRows(h[0])).get('h4')?.[2], '');
   });
 
+  it('a worker whose daemon dies is Down within seconds; one stopped on purpose keeps the heartbeat grace', async () => {
+    const status = async () => (await nodeRows(h[0])).get('h5')?.[0];
+    // stopped on purpose (it says goodbye): still Ready seconds later, as Docker keeps it for 3 heartbeats
+    await h[4].stopDaemon();
+    await new Promise((r) => setTimeout(r, 4000));
+    assert.equal(await status(), 'Ready');
+    await h[4].startDaemon();
+    await until('h5 back in the swarm', async () => (await h[4].shoal(['info', '--format', '{{.Swarm.LocalNodeState}}'])).stdout.trim() === 'active', 30_000);
+    // killed: its session drops without a goodbye and the lease is cut short. The lease alone keeps a
+    // node Ready for at least 2 heartbeat periods (10 s) after its last beat.
+    await new Promise((r) => setTimeout(r, 1000));
+    await h[4].killDaemon();
+    const t0 = Date.now();
+    await until('h5 down', async () => (await status()) === 'Down', 20_000);
+    const downMs = Date.now() - t0;
+    assert.ok(downMs < 8000, `Down after ${downMs} ms`);
+    await h[4].startDaemon();
+    await until('h5 Ready again', async () => (await status()) === 'Ready', 30_000);
+  });
+
   it('a worker leaves; it shows Down, then node rm removes it', async () => {
     assert.equal(await sh(h[4], ['swarm', 'leave']), 'Node left the swarm.');
     assert.equal(await sh(h[4], ['info', '--format', '{{.Swarm.LocalNodeState}}']), 'inactive');

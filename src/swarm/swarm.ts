@@ -18,6 +18,8 @@ import { relocateManager } from './manager/relocate.js';
 import { CertRenewal, type RenewalHost } from './node/cert-renewal.js';
 import { AgentServer, AGENT_PORT, type TaskLogSource } from './agent/agent-server.js';
 import { openLogs, type LogsRequest } from './manager/service-logs.js';
+import { NodeSession } from './agent/session.js';
+import { serveSession, sessionBye, type HeartbeatRecord, type SessionDeps } from './manager/sessions.js';
 
 // This node's part in a swarm: init/join/leave, the manager's API (cluster and node objects in
 // etcd), the control port other nodes talk to, and the heartbeat every node sends.
@@ -52,6 +54,7 @@ export class Swarm {
   private control?: ControlServer;
   private agent?: AgentServer;
   private heartbeatTimer?: NodeJS.Timeout;
+  private session?: NodeSession;
   private heartbeatLoop?: () => void;
   private healthTimer?: NodeJS.Timeout;
   private leaderId = '';
@@ -113,6 +116,8 @@ export class Swarm {
   async shutdown(): Promise<void> {
     clearTimeout(this.heartbeatTimer);
     clearTimeout(this.taskTimer);
+    await this.session?.stop();
+    this.session = undefined;
     this.renewal?.stop();
     await this.agent?.close().catch(() => undefined);
     this.agent = undefined;
@@ -270,6 +275,12 @@ export class Swarm {
     c.route('GET /ca', 'none', async () => ({ caPem: (await this.store?.get<ClusterObject>(KEY.cluster).catch(() => undefined))?.TLSInfo.TrustRoot ?? this.certs!.caPem }));
     c.route('POST /join', 'none', (body) => this.acceptJoin(body));
     c.route('POST /heartbeat', 'node', (body, peer) => this.acceptHeartbeat(peer!.nodeId, body));
+    const sessions: SessionDeps = {
+      store: () => this.store, closing: () => c.closing, log: this.o.log,
+      heartbeat: (nodeId, session) => this.acceptHeartbeat(nodeId, { session: session || undefined }),
+    };
+    c.stream('GET /session', (req, res, peer) => serveSession(req, res, peer, sessions));
+    c.route('POST /session-bye', 'node', (body, peer) => sessionBye(peer!.nodeId, body?.session, sessions));
     c.route('POST /etcd/promote', 'manager', (body) => this.store!.promoteMember(String(body?.name ?? '')));
     c.route('POST /leave', 'node', (_b, peer) => this.acceptLeave(peer!.nodeId));
     c.route('POST /assignments', 'node', async (body, peer) => {
@@ -496,7 +507,8 @@ export class Swarm {
   private async acceptHeartbeat(nodeId: string, body?: any): Promise<unknown> {
     const cluster = await this.store!.get<ClusterObject>(KEY.cluster);
     const period = cluster?.Spec.Dispatcher.HeartbeatPeriod ?? 5e9;
-    await this.store!.putWithTtl(KEY.heartbeat(nodeId), { at: new Date().toISOString() }, Math.ceil((3 * period) / 1e9));
+    const beat: HeartbeatRecord = { at: new Date().toISOString(), session: typeof body?.session === 'string' ? body.session : undefined };
+    await this.store!.putWithTtl(KEY.heartbeat(nodeId), beat, Math.ceil((3 * period) / 1e9));
     const node = await this.store!.get<NodeObject>(KEY.node(nodeId));
     await recordNodeTlsInfo(this.store!, node, body?.tls);
     return { periodNs: period, managers: await this.managerList(), role: node?.Spec.Role, tls: cluster?.TLSInfo };
@@ -580,17 +592,25 @@ export class Swarm {
     this.kickTimer = setTimeout(() => { this.kickTimer = undefined; void this.leaderPass(); }, 20);
   }
 
+  /** Managers to talk to, others first (a manager also reports to itself when alone). */
+  private managersOthersFirst(): { nodeId: string; addr: string }[] {
+    const s = this.state;
+    if (!s) return [];
+    return [...s.managers].sort((a, b) => Number(a.nodeId === s.nodeId) - Number(b.nodeId === s.nodeId));
+  }
+
   private startHeartbeats(): void {
     this.startTaskLoop();
+    void this.session?.stop();
+    this.session = new NodeSession(() => this.managersOthersFirst(), () => (this.localState === 'locked' ? undefined : this.certs), this.o.log);
+    this.session.start();
     let periodMs = 5000;
     const beat = async () => {
       const s = this.state;
       if (!s || !this.certs) return;
-      // managers first that are not us (a manager also reports to itself when alone)
-      const order = [...s.managers].sort((a, b) => Number(a.nodeId === s.nodeId) - Number(b.nodeId === s.nodeId));
-      for (const m of order) {
+      for (const m of this.managersOthersFirst()) {
         try {
-          const r = await controlCall<{ periodNs: number; managers: { nodeId: string; addr: string }[]; role?: 'manager' | 'worker'; tls?: any }>(m.addr, '/heartbeat', { tls: this.renewal?.tlsInfo() }, this.certs, 3000);
+          const r = await controlCall<{ periodNs: number; managers: { nodeId: string; addr: string }[]; role?: 'manager' | 'worker'; tls?: any }>(m.addr, '/heartbeat', { tls: this.renewal?.tlsInfo(), session: this.session?.id }, this.certs, 3000);
           periodMs = r.periodNs / 1e6;
           this.renewal?.observe(r.tls);
           if (r.role && r.role !== s.role && !this.changingRole) {

@@ -18,6 +18,9 @@ export type Handler = (body: any, peer: PeerIdentity | undefined) => Promise<unk
 
 interface Route { auth: 'none' | 'node' | 'manager'; handler: Handler }
 
+/** A long-lived exchange (the node session): the handler owns the request and response. */
+export type StreamHandler = (req: IncomingMessage, res: ServerResponse, peer: PeerIdentity) => void;
+
 export function peerOf(socket: TLSSocket): PeerIdentity | undefined {
   if (!socket.authorized) return undefined;
   const cert = socket.getPeerCertificate();
@@ -30,12 +33,21 @@ export function peerOf(socket: TLSSocket): PeerIdentity | undefined {
 
 export class ControlServer {
   private routes = new Map<string, Route>();
+  private streams = new Map<string, StreamHandler>();
   private server?: https.Server;
+  /** Set while this server shuts down: the connections it cuts itself say nothing about the peers. */
+  closing = false;
 
   constructor(private log: Logger) {}
 
   route(path: string, auth: Route['auth'], handler: Handler): this {
     this.routes.set(path, { auth, handler });
+    return this;
+  }
+
+  /** A streaming route for nodes (any role with a certificate of this cluster's CA). */
+  stream(path: string, handler: StreamHandler): this {
+    this.streams.set(path, handler);
     return this;
   }
 
@@ -57,13 +69,22 @@ export class ControlServer {
   async close(): Promise<void> {
     const s = this.server;
     this.server = undefined;
+    this.closing = true;
     await closeServer(s);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const send = (status: number, obj: unknown) => sendJson(res, status, obj);
     try {
-      const r = this.routes.get(`${req.method} ${req.url?.split('?')[0]}`);
+      const key = `${req.method} ${req.url?.split('?')[0]}`;
+      const st = this.streams.get(key);
+      if (st) {
+        const peer = peerOf(req.socket as TLSSocket);
+        if (!peer) throw new HttpError(401, 'a valid swarm node certificate is required');
+        st(req, res, peer);
+        return;
+      }
+      const r = this.routes.get(key);
       if (!r) throw new HttpError(404, 'not found');
       const peer = peerOf(req.socket as TLSSocket);
       if (r.auth !== 'none' && !peer) throw new HttpError(401, 'a valid swarm node certificate is required');
