@@ -1,8 +1,11 @@
-// A small Docker Engine API client over a unix socket or TCP (node:http), with hijacking for attach/exec.
+// A small Docker Engine API client over a unix socket or TCP (node:http, node:https with TLS), with
+// hijacking for attach/exec.
 import http, { type IncomingMessage, type IncomingHttpHeaders } from 'node:http';
+import https from 'node:https';
 import { Duplex, Readable } from 'node:stream';
 import type { Socket } from 'node:net';
 import { ConnectError, DaemonError } from './errors.js';
+import type { ClientTls } from './tls.js';
 
 export const API_VERSION = '1.41';
 export const DEFAULT_HOST = 'unix:///run/shoal/shoal.sock';
@@ -95,13 +98,21 @@ export function parseFilters(list: string[] | undefined): Record<string, string[
 export class Client {
   readonly endpoint: Endpoint;
   readonly apiVersion: string;
+  /** TLS settings, used for tcp:// hosts only (a unix socket ignores them, as with docker) */
+  readonly tls?: ClientTls;
   private agent: http.Agent;
 
-  constructor(readonly host: string, opts: { apiVersion?: string; debug?: (msg: string) => void } = {}) {
+  constructor(readonly host: string, opts: { apiVersion?: string; debug?: (msg: string) => void; tls?: ClientTls } = {}) {
     this.endpoint = parseHost(host);
     this.apiVersion = opts.apiVersion ?? API_VERSION;
     this.debug = opts.debug;
-    this.agent = new http.Agent({ keepAlive: false });
+    if (!this.endpoint.socketPath) this.tls = opts.tls;
+    this.agent = this.tls ? new https.Agent({ keepAlive: false }) : new http.Agent({ keepAlive: false });
+  }
+
+  /** http.request or, with TLS, https.request */
+  private send(o: http.RequestOptions): http.ClientRequest {
+    return this.tls ? https.request(o) : http.request(o);
   }
 
   private debug?: (msg: string) => void;
@@ -116,6 +127,10 @@ export class Client {
     };
     if (this.endpoint.socketPath) o.socketPath = this.endpoint.socketPath;
     else { o.hostname = this.endpoint.hostname; o.port = this.endpoint.port; }
+    if (this.tls) {
+      // --tls without --tlsverify: encrypted, but the daemon's certificate is not checked
+      Object.assign(o, { rejectUnauthorized: this.tls.verify, ca: this.tls.ca, cert: this.tls.cert, key: this.tls.key } satisfies https.RequestOptions);
+    }
     return o;
   }
 
@@ -146,7 +161,7 @@ export class Client {
     const full = this.path(path, opts.query);
     this.debug?.(`${method} ${full}`);
     return new Promise((resolve, reject) => {
-      const req = http.request({ ...this.baseOptions(method, full, headers), agent: this.agent, signal: opts.signal });
+      const req = this.send({ ...this.baseOptions(method, full, headers), agent: this.agent, signal: opts.signal });
       req.on('error', (err: NodeJS.ErrnoException) => {
         if (err.name === 'AbortError') { reject(err); return; }
         reject(this.connectError(err));
@@ -196,7 +211,7 @@ export class Client {
   /** GET /_ping: resolves with the response headers (API-Version, OSType...). */
   async ping(): Promise<IncomingHttpHeaders> {
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
-      const req = http.request({ ...this.baseOptions('GET', '/_ping', {}), agent: this.agent });
+      const req = this.send({ ...this.baseOptions('GET', '/_ping', {}), agent: this.agent });
       req.on('error', (err: NodeJS.ErrnoException) => reject(this.connectError(err)));
       req.on('response', resolve);
       req.end();
@@ -217,7 +232,7 @@ export class Client {
     const full = this.path(path, opts.query);
     this.debug?.(`POST ${full} (hijack)`);
     return new Promise((resolve, reject) => {
-      const req = http.request({ ...this.baseOptions('POST', full, headers), agent: false });
+      const req = this.send({ ...this.baseOptions('POST', full, headers), agent: false });
       req.on('error', (err: NodeJS.ErrnoException) => reject(this.connectError(err)));
       req.on('upgrade', (res, socket: Socket, head: Buffer) => {
         if (head.length) socket.unshift(head);

@@ -1,8 +1,10 @@
 // Entry point of the shoal CLI: global options, dispatch to commands, docker's error and exit-code behaviour.
+import path from 'node:path';
 import { Client, DEFAULT_HOST } from './client.js';
 import { checkArgs, commandHelp, flagError, parseArgs, type Ctx, type IO, type OptDef } from './command.js';
 import { aliasesOf, findEntry, GROUPS, TOP_LEVEL, type Entry, type Group } from './commands/index.js';
 import { errorMessage, exitCodeOf, StatusError, UsageError } from './errors.js';
+import { certDir, DEFAULT_TLS_HOST, loadClientTls, tlsFiles, type ClientTls } from './tls.js';
 
 export const BIN = 'shoal';
 
@@ -13,9 +15,9 @@ const GLOBAL_OPTS: OptDef[] = [
   { long: 'host', short: 'H', kind: 'list', desc: 'Daemon socket to connect to' },
   { long: 'log-level', short: 'l', kind: 'string', desc: 'Set the logging level ("debug", "info", "warn", "error", "fatal")', def: 'info' },
   { long: 'tls', kind: 'bool', desc: 'Use TLS; implied by --tlsverify' },
-  { long: 'tlscacert', kind: 'string', desc: 'Trust certs signed only by this CA' },
-  { long: 'tlscert', kind: 'string', desc: 'Path to TLS certificate file' },
-  { long: 'tlskey', kind: 'string', desc: 'Path to TLS key file' },
+  { long: 'tlscacert', kind: 'string', desc: 'Trust certs signed only by this CA', defText: JSON.stringify(path.join(certDir(process.env), 'ca.pem')) },
+  { long: 'tlscert', kind: 'string', desc: 'Path to TLS certificate file', defText: JSON.stringify(path.join(certDir(process.env), 'cert.pem')) },
+  { long: 'tlskey', kind: 'string', desc: 'Path to TLS key file', defText: JSON.stringify(path.join(certDir(process.env), 'key.pem')) },
   { long: 'tlsverify', kind: 'bool', desc: 'Use TLS and verify the remote' },
   { long: 'version', short: 'v', kind: 'bool', desc: 'Print version information and quit' },
 ];
@@ -108,7 +110,8 @@ async function run(argv: string[], io: IO, out: (s: string) => void, err: (s: st
   if (global.help || args.length === 0) { out(await rootHelp()); return 0; }
   const hosts: string[] = g.host;
   if (hosts.length > 1) { err('Please specify only one -H\n'); return 1; }
-  const host = hosts[0] || io.env.SHOAL_HOST || io.env.DOCKER_HOST || DEFAULT_HOST;
+  const tlsWanted = tlsFiles({ ...g, changed: g._changed }, io.env);
+  const host = hosts[0] || io.env.SHOAL_HOST || io.env.DOCKER_HOST || (tlsWanted ? DEFAULT_TLS_HOST : DEFAULT_HOST);
   const debug = !!g.debug || g.logLevel === 'debug';
 
   // resolve the command
@@ -161,6 +164,15 @@ async function run(argv: string[], io: IO, out: (s: string) => void, err: (s: st
     throw e;
   }
 
+  // Read before any command runs, as the docker CLI does when it initializes.
+  let tls: ClientTls | undefined;
+  try {
+    if (tlsWanted) tls = loadClientTls(tlsWanted);
+  } catch (e) {
+    err(`Failed to initialize: ${errorMessage(e)}\n`);
+    return 1;
+  }
+
   let client: Client | undefined;
   const ctx: Ctx = {
     cmdPath, bin: BIN, host, debug, io, out, err,
@@ -168,7 +180,7 @@ async function run(argv: string[], io: IO, out: (s: string) => void, err: (s: st
       if (!client) {
         try {
           // SHOAL_CLI_TRACE=1 logs every API request (docker's -D itself prints no request log)
-          client = new Client(host, { debug: io.env.SHOAL_CLI_TRACE ? (m) => err(`DEBU[0000] ${m}\n`) : undefined });
+          client = new Client(host, { tls, debug: io.env.SHOAL_CLI_TRACE ? (m) => err(`DEBU[0000] ${m}\n`) : undefined });
         } catch (e) {
           throw new StatusError(errorMessage(e), 1);
         }

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { Command } from 'commander';
+import os from 'node:os';
+import path from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
 
 export interface DaemonConfig {
   dataRoot: string;
@@ -18,13 +20,42 @@ export interface DaemonConfig {
   /** upstream resolvers for the embedded DNS and the default bridge */
   dns: string[];
   mtu?: number;
+  /** TLS on the tcp:// listeners (--tls; implied by --tlsverify, even --tlsverify=false) */
+  tls: boolean;
+  /** require client certificates signed by tlsCaCert (mutual TLS) */
+  tlsVerify: boolean;
+  tlsCaCert: string;
+  tlsCert: string;
+  tlsKey: string;
 }
+
+export const DEFAULT_UNIX_HOST = 'unix:///run/shoal/shoal.sock';
+// dockerd's default when TLS is on and no -H is given (opts.DefaultTLSHost)
+export const DEFAULT_TLS_HOST = 'tcp://localhost:2376';
 
 // daemon.json keys we honour, mapped to our option names.
 const FILE_KEYS: Record<string, keyof DaemonConfig> = {
   'data-root': 'dataRoot', 'exec-root': 'execRoot', hosts: 'hosts', pidfile: 'pidfile', 'log-level': 'logLevel',
   debug: 'debug', 'cgroup-parent': 'cgroupParent', bip: 'bip', 'default-address-pools': 'defaultAddressPools', dns: 'dns', mtu: 'mtu',
+  tls: 'tls', tlsverify: 'tlsVerify', tlscacert: 'tlsCaCert', tlscert: 'tlsCert', tlskey: 'tlsKey',
 };
+const BOOL_FILE_KEYS = new Set(['tls', 'tlsverify']);
+const STRING_FILE_KEYS = new Set(['tlscacert', 'tlscert', 'tlskey']);
+
+/** A bool flag's optional value, as Go's strconv.ParseBool reads it (--tlsverify=false). */
+export function parseBoolFlag(v: string): boolean {
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) return false;
+  throw new InvalidArgumentError(`strconv.ParseBool: parsing "${v}": invalid syntax`);
+}
+
+/**
+ * Where dockerd looks for ca.pem, cert.pem and key.pem by default: $DOCKER_CERT_PATH, else the
+ * client config dir ($DOCKER_CONFIG or ~/.docker).
+ */
+export function defaultCertDir(env: NodeJS.ProcessEnv): string {
+  return env.DOCKER_CERT_PATH || env.DOCKER_CONFIG || path.join(os.homedir(), '.docker');
+}
 
 /** --default-address-pool base=10.10.0.0/16,size=24 */
 export function parseAddressPool(v: string): { base: string; size: number } {
@@ -36,7 +67,8 @@ export function parseAddressPool(v: string): { base: string; size: number } {
   return { base: kv.base, size };
 }
 
-export function parseDaemonArgs(argv: string[]): DaemonConfig {
+export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): DaemonConfig {
+  const certDir = defaultCertDir(env);
   const cmd = new Command('shoald')
     .description('shoal engine daemon')
     .option('--data-root <dir>', 'root directory of persistent state')
@@ -53,6 +85,11 @@ export function parseDaemonArgs(argv: string[]): DaemonConfig {
     .option('--default-address-pool <pool>', 'default address pool for networks: base=CIDR,size=N', (v: string, prev: { base: string; size: number }[] = []) => [...prev, parseAddressPool(v)])
     .option('--dns <ip>', 'DNS server for containers (upstream of the embedded DNS)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--mtu <n>', 'MTU of container networks', (v: string) => Number(v))
+    .option('--tls [bool]', 'Use TLS; implied by --tlsverify', parseBoolFlag)
+    .option('--tlsverify [bool]', 'Use TLS and verify the remote (require client certificates signed by --tlscacert)', parseBoolFlag)
+    .option('--tlscacert <file>', `Trust certs signed only by this CA (default "${path.join(certDir, 'ca.pem')}")`)
+    .option('--tlscert <file>', `Path to TLS certificate file (default "${path.join(certDir, 'cert.pem')}")`)
+    .option('--tlskey <file>', `Path to TLS key file (default "${path.join(certDir, 'key.pem')}")`)
     .version('shoald 0.1.0', '-v, --version')
     .allowExcessArguments(false);
   cmd.parse(argv, { from: 'user' });
@@ -66,15 +103,21 @@ export function parseDaemonArgs(argv: string[]): DaemonConfig {
     }
     for (const [k, v] of Object.entries(raw ?? {})) {
       const key = FILE_KEYS[k];
-      if (key) (file as any)[key] = v;
+      if (!key) continue;
+      if (BOOL_FILE_KEYS.has(k) && typeof v !== 'boolean') throw new Error(`unable to configure the daemon with file ${configFile}: ${k} must be a boolean`);
+      if (STRING_FILE_KEYS.has(k) && typeof v !== 'string') throw new Error(`unable to configure the daemon with file ${configFile}: ${k} must be a string`);
+      (file as any)[key] = v;
     }
   }
   const dataRoot = o.dataRoot ?? file.dataRoot ?? '/var/lib/shoal';
   const execRoot = o.execRoot ?? file.execRoot ?? '/run/shoal';
   const debug = !!(o.debug ?? file.debug);
+  // Like dockerd: naming tlsverify at all, true or false, turns TLS on.
+  const verify = (o.tlsverify as boolean | undefined) ?? file.tlsVerify;
+  const tls = verify !== undefined ? true : !!((o.tls as boolean | undefined) ?? file.tls);
   return {
     dataRoot, execRoot,
-    hosts: o.host?.length ? o.host : file.hosts?.length ? file.hosts : ['unix:///run/shoal/shoal.sock'],
+    hosts: o.host?.length ? o.host : file.hosts?.length ? file.hosts : [tls ? DEFAULT_TLS_HOST : DEFAULT_UNIX_HOST],
     pidfile: o.pidfile ?? file.pidfile ?? `${execRoot}/shoald.pid`,
     logLevel: o.logLevel ?? file.logLevel ?? (debug ? 'debug' : 'info'),
     debug,
@@ -84,5 +127,9 @@ export function parseDaemonArgs(argv: string[]): DaemonConfig {
     defaultAddressPools: o.defaultAddressPool ?? file.defaultAddressPools,
     dns: o.dns ?? file.dns ?? [],
     mtu: o.mtu ?? file.mtu,
+    tls, tlsVerify: verify ?? false,
+    tlsCaCert: o.tlscacert ?? file.tlsCaCert ?? path.join(certDir, 'ca.pem'),
+    tlsCert: o.tlscert ?? file.tlsCert ?? path.join(certDir, 'cert.pem'),
+    tlsKey: o.tlskey ?? file.tlsKey ?? path.join(certDir, 'key.pem'),
   };
 }

@@ -23,10 +23,16 @@ import { registerNetworkRoutes } from '../api/routes/networks.js';
 import { newId } from '../util/ids.js';
 import { parseDaemonArgs } from './config.js';
 import { createLogger } from './logger.js';
+import { INSECURE_TCP_WARNINGS, loadApiTls, type ApiTls } from './tls.js';
 
 export async function main(argv: string[]): Promise<void> {
   let cfg;
-  try { cfg = parseDaemonArgs(argv); } catch (e) {
+  let apiTls: ApiTls | undefined;
+  try {
+    cfg = parseDaemonArgs(argv);
+    // before anything is created: a bad certificate stops the daemon here, as it does dockerd
+    apiTls = await loadApiTls(cfg);
+  } catch (e) {
     process.stderr.write(`shoald: ${(e as Error).message}\n`);
     process.exit(1);
   }
@@ -92,7 +98,16 @@ export async function main(argv: string[]): Promise<void> {
   registerNetworkRoutes(router, networks, mgr, swarm);
 
   const server = new ApiServer(router, log);
-  for (const h of cfg.hosts) await server.listen(h);
+  for (const h of cfg.hosts) {
+    if (h.startsWith('tcp://') && !apiTls?.verifyClients) for (const w of INSECURE_TCP_WARNINGS) log.warn({ host: h }, w);
+    try { await server.listen(h, apiTls); } catch (e) {
+      // e.g. the address is in use: a clear reason on stderr, not a crash trace
+      process.stderr.write(`shoald: failed to load listeners: listen ${h}: ${(e as Error).message}\n`);
+      log.error({ err: e, host: h }, 'failed to load listeners');
+      await fs.rm(cfg.pidfile, { force: true });
+      process.exit(1);
+    }
+  }
   log.info({ hosts: cfg.hosts, dataRoot: cfg.dataRoot, execRoot: cfg.execRoot }, 'shoald started');
   // A node that was in a swarm rejoins it (starts its etcd member, heartbeats) in the background.
   void swarm.restore();
