@@ -62,15 +62,20 @@ export async function addMacvlan(tmpName: string, parent: string, netns: string,
   await configureInside(netns, { ...cfg }, tmpName);
 }
 
-export function insideScript(cfg: IfaceConfig, renameFrom?: string): string {
-  const lines = ['set -e'];
-  if (renameFrom) lines.push(`ip link set ${renameFrom} name ${cfg.ifname}`);
-  lines.push(`ip link set ${cfg.ifname} address ${cfg.mac}`, `ip addr add ${cfg.cidr} dev ${cfg.ifname}`, `ip link set ${cfg.ifname} up`);
-  if (cfg.gateway) lines.push(`ip route replace default via ${cfg.gateway} dev ${cfg.ifname}`);
-  if (cfg.dnsTo) {
-    // route_localnet lets the 127.0.0.1-sourced query be routed out before it is masqueraded.
-    lines.push(`echo 1 > /proc/sys/net/ipv4/conf/${cfg.ifname}/route_localnet`);
-    lines.push(`nft -f - <<'EOF'
+/**
+ * What configures an interface inside a container's namespace (run under `nsenter --net=`): one
+ * `ip -batch` when only addresses and routes are needed, a shell script when the embedded DNS also
+ * needs a sysctl and nft rules. Every container start pays for these processes, so there are few.
+ */
+export function insideCommand(cfg: IfaceConfig, renameFrom?: string): { args: string[]; input: string } {
+  const batch: string[] = [];
+  if (renameFrom) batch.push(`link set ${renameFrom} name ${cfg.ifname}`);
+  batch.push(`link set ${cfg.ifname} address ${cfg.mac}`, `addr add ${cfg.cidr} dev ${cfg.ifname}`, `link set ${cfg.ifname} up`);
+  if (cfg.gateway) batch.push(`route replace default via ${cfg.gateway} dev ${cfg.ifname}`);
+  if (!cfg.dnsTo) return { args: ['ip', '-batch', '-'], input: batch.join('\n') + '\n' };
+  // route_localnet lets the 127.0.0.1-sourced query be routed out before it is masqueraded.
+  const lines = ['set -e', `ip -batch - <<'EOF'`, ...batch, 'EOF', `echo 1 > /proc/sys/net/ipv4/conf/${cfg.ifname}/route_localnet`];
+  lines.push(`nft -f - <<'EOF'
 table ip shoal-dns
 delete table ip shoal-dns
 table ip shoal-dns {
@@ -84,12 +89,12 @@ table ip shoal-dns {
   }
 }
 EOF`);
-  }
-  return lines.join('\n') + '\n';
+  return { args: ['sh', '-s'], input: lines.join('\n') + '\n' };
 }
 
 async function configureInside(netns: string, cfg: IfaceConfig, renameFrom?: string): Promise<void> {
-  await runOk('nsenter', [`--net=${netns}`, 'sh', '-s'], { input: insideScript(cfg, renameFrom) });
+  const c = insideCommand(cfg, renameFrom);
+  await runOk('nsenter', [`--net=${netns}`, ...c.args], { input: c.input });
 }
 
 /** Removes an interface from a container's namespace (disconnect of a running container). */

@@ -1,6 +1,6 @@
 import { run, type RunResult } from '../../util/exec.js';
 import { intToIp, ipToInt, macFor, parseCidr } from './ipam.js';
-import { insideScript } from './links.js';
+import { insideCommand } from './links.js';
 
 // The overlay data plane on one host: per overlay network a Linux bridge and a VXLAN device
 // enslaved to it, both in the host namespace, and the remote endpoints programmed statically.
@@ -228,8 +228,8 @@ export async function attachEndpoint(net: Pick<OverlayNet, 'subnet' | 'bridgeNam
   await must(exec, 'ip', ['-batch', '-'],
     `link add ${ep.hostIf} mtu ${mtu} master ${net.bridgeName} type veth peer name ${ep.ifname} mtu ${mtu} netns ${ep.netns}\nlink set ${ep.hostIf} up\n`);
   try {
-    const script = insideScript({ ifname: ep.ifname, mac, cidr: `${ip}/${prefix}`, gateway: ep.gateway ? checkIp(ep.gateway) : undefined, mtu });
-    await must(exec, 'nsenter', [`--net=${ep.netns}`, 'sh', '-s'], script);
+    const c = insideCommand({ ifname: ep.ifname, mac, cidr: `${ip}/${prefix}`, gateway: ep.gateway ? checkIp(ep.gateway) : undefined, mtu });
+    await must(exec, 'nsenter', [`--net=${ep.netns}`, ...c.args], c.input);
   } catch (e) {
     await exec('ip', ['link', 'del', 'dev', ep.hostIf]);
     throw e;
