@@ -255,6 +255,25 @@ test('max replicas per node, reservations and their reasons', () => {
   assert.equal(both.create[0].Status.Err, 'no suitable node (scheduling constraints not satisfied on 2 nodes; insufficient resources on 1 node)');
 });
 
+test('host-mode published ports: one task per node and port; other services and modes are not held back', () => {
+  const nodes = [node('a'), node('b')];
+  const hostPort = (port: number, mode = 'host') => ({ EndpointSpec: { Ports: [{ Protocol: 'tcp', TargetPort: 80, PublishedPort: port, PublishMode: mode }] } });
+  const web = { ...svc('web', 3), Spec: { ...svc('web', 3).Spec, ...hostPort(8080) } };
+  const p = plan([web], [], nodes, opts());
+  assert.deepEqual(p.create.map((t) => t.NodeID ?? '-').sort(), ['-', 'a', 'b']);
+  assert.equal(p.create.find((t) => !t.NodeID)!.Status.Err, 'no suitable node (host-mode port already in use on 2 nodes)');
+  // the port is taken by a running task of another service on a: only b is left
+  const running = applied(p).filter((t) => t.NodeID === 'a').map((t) => ({ ...t, ServiceID: 'old', Status: { ...t.Status, State: 'running' } }));
+  const old = { ...svc('old', 1), ID: 'old', Spec: { ...svc('old', 1).Spec, ...hostPort(8080) } };
+  const one = { ...svc('one', 2), Spec: { ...svc('one', 2).Spec, ...hostPort(8080) } };
+  assert.deepEqual(plan([old, one], running, nodes, opts()).create.map((t) => t.NodeID ?? '-').sort(), ['-', 'b']);
+  // a different port, or the ingress mode, is no conflict
+  const other = { ...svc('other', 2), Spec: { ...svc('other', 2).Spec, ...hostPort(9090) } };
+  const mesh = { ...svc('mesh', 4), Spec: { ...svc('mesh', 4).Spec, ...hostPort(8080, 'ingress') } };
+  const q = plan([old, other, mesh], running, nodes, opts());
+  assert.equal(q.create.filter((t) => !t.NodeID).length, 0);
+});
+
 test('placement preferences spread over label values first', () => {
   const nodes = [node('a', { Labels: { zone: 'x' } }), node('b', { Labels: { zone: 'x' } }), node('c', { Labels: { zone: 'y' } })];
   const p = plan([svc('s', 4, { Placement: { Preferences: [{ Spread: { SpreadDescriptor: 'node.labels.zone' } }] } })], [], nodes, opts());

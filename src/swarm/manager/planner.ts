@@ -128,8 +128,21 @@ export function plan(services: PlanService[], tasks: PlanTask[], nodes: PlanNode
   };
   for (const t of tasks) if (t.NodeID && runnable(t)) reserve(t.NodeID, t.Spec);
 
+  // host-mode published ports in use on each node (SwarmKit's HostPortFilter): one task per port
+  const hostPortsOf = (svc: PlanService | undefined): string[] => ((svc?.Spec.EndpointSpec?.Ports ?? []) as any[])
+    .filter((p) => p?.PublishMode === 'host' && Number(p.PublishedPort) > 0).map((p) => `${p.Protocol || 'tcp'}/${p.PublishedPort}`);
+  const portsInUse = new Map<string, Set<string>>();
+  const takePorts = (nodeId: string, ports: string[]) => {
+    if (!ports.length) return;
+    const set = portsInUse.get(nodeId) ?? new Set<string>();
+    for (const p of ports) set.add(p);
+    portsInUse.set(nodeId, set);
+  };
+  const portsBySvc = new Map([...live.values()].map((s) => [s.ID, hostPortsOf(s)]));
+  for (const t of tasks) if (t.NodeID && runnable(t)) takePorts(t.NodeID, portsBySvc.get(t.ServiceID) ?? []);
+
   /** Why nothing fits: each filter's count of nodes it turned down, as swarmkit explains it. */
-  const noNode = (svc: PlanService, full: Set<string>, short: Set<string>) => {
+  const noNode = (svc: PlanService, full: Set<string>, short: Set<string>, busy: Set<string>) => {
     if (!eligible.length) return `no suitable node (${nodes.length} node${nodes.length === 1 ? '' : 's'} not available for new tasks)`;
     const constraints: string[] = svc.Spec.TaskTemplate?.Placement?.Constraints ?? [];
     const parts: string[] = [];
@@ -137,6 +150,7 @@ export function plan(services: PlanService[], tasks: PlanTask[], nodes: PlanNode
     if (unmatched) parts.push(plural(unmatched + (nodes.length - eligible.length), 'scheduling constraints not satisfied'));
     if (short.size) parts.push(plural(short.size, 'insufficient resources'));
     if (full.size) parts.push(plural(full.size, 'max replicas per node limit exceed'));
+    if (busy.size) parts.push(plural(busy.size, 'host-mode port already in use'));
     return `no suitable node (${parts.join('; ') || plural(nodes.length, 'scheduling constraints not satisfied')})`;
   };
 
@@ -145,13 +159,15 @@ export function plan(services: PlanService[], tasks: PlanTask[], nodes: PlanNode
     const want = svc.Spec.TaskTemplate?.Resources?.Reservations ?? {};
     const max = Number(placement.MaxReplicas ?? 0);
     const prefs: string[] = (placement.Preferences ?? []).map((p: any) => p.Spread?.SpreadDescriptor).filter(Boolean);
-    const full = new Set<string>(), short = new Set<string>();
+    const ports = portsBySvc.get(svc.ID) ?? [];
+    const full = new Set<string>(), short = new Set<string>(), busy = new Set<string>();
     let nodeId: string | undefined;
-    if (!max && !want.NanoCPUs && !want.MemoryBytes && !prefs.length) nodeId = spread.place(on, candidatesOf(svc));
+    if (!max && !want.NanoCPUs && !want.MemoryBytes && !prefs.length && !ports.length) nodeId = spread.place(on, candidatesOf(svc));
     else {
       nodeId = spread.placeBy(on, candidatesOf(svc), (list) => {
         const fits = list.map((c, i) => ({ ...c, i })).filter((c) => {
           if (max && c.own >= max) { full.add(c.id); return false; }
+          if (ports.some((p) => portsInUse.get(c.id)?.has(p))) { busy.add(c.id); return false; }
           const res = nodeById.get(c.id)?.Description?.Resources ?? {};
           const used = reserved.get(c.id) ?? { cpu: 0, mem: 0 };
           if ((want.NanoCPUs && used.cpu + want.NanoCPUs > (res.NanoCPUs ?? 0)) || (want.MemoryBytes && used.mem + want.MemoryBytes > (res.MemoryBytes ?? 0))) { short.add(c.id); return false; }
@@ -173,11 +189,12 @@ export function plan(services: PlanService[], tasks: PlanTask[], nodes: PlanNode
       });
     }
     if (nodeId === undefined) {
-      t.Status = { ...t.Status, State: 'pending', Message: 'pending task scheduling', Err: noNode(svc, full, short) };
+      t.Status = { ...t.Status, State: 'pending', Message: 'pending task scheduling', Err: noNode(svc, full, short, busy) };
       return;
     }
     t.NodeID = nodeId;
     reserve(nodeId, t.Spec);
+    takePorts(nodeId, ports);
     t.Status = { State: 'assigned', Message: 'scheduler assigned task to node', Timestamp: now() };
   };
 
