@@ -126,6 +126,10 @@ describe('overlay networks', () => {
       'busybox', 'sh', '-c', 'mkdir -p /www && echo host-mode > /www/index.html && exec httpd -f -p 80 -h /www']);
     await until('h2:9090 answers', async () => (await lab.exec(['curl', '-s', '-m', '2', `http://${h[1].addr}:9090/`])).stdout.trim() === 'host-mode', 30_000);
     assert.notEqual((await lab.exec(['curl', '-s', '-m', '2', `http://${h[0].addr}:9090/`])).code, 0, 'not on a node without the task');
+    // a second task cannot take the same host port on h2: it waits and says why
+    await dk(h[0], ['service', 'scale', '--detach', 'hm=2']);
+    await until('the second task pending with the reason', async () => /no suitable node \(scheduling constraints not satisfied on 2 nodes; host-mode port already in use on 1 node\)/
+      .test(await dk(h[0], ['service', 'ps', '--no-trunc', '--format', '{{.Error}}', 'hm'])), 15_000);
     await dk(h[0], ['service', 'rm', 'hm']);
   });
 
