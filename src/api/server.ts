@@ -29,6 +29,42 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
+/**
+ * The body of an HTTP Upgrade request (exec start's JSON): Node hands the connection over right after
+ * the headers, so the Content-Length bytes are the first ones on the socket, ahead of the stream's.
+ */
+function readUpgradeBody(req: IncomingMessage, socket: Duplex): Promise<Buffer> {
+  const length = Number(req.headers['content-length'] ?? 0);
+  if (!(length > 0)) return Promise.resolve(Buffer.alloc(0));
+  if (length > MAX_JSON_BODY) return Promise.reject(new BadRequest('request body too large'));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let got = 0;
+    const done = (err?: Error) => {
+      socket.removeListener('readable', onReadable);
+      socket.removeListener('end', onEnd);
+      socket.removeListener('error', done);
+      if (err) reject(err); else resolve(Buffer.concat(chunks));
+    };
+    const onEnd = () => done(new BadRequest('unexpected end of request body'));
+    const onReadable = () => {
+      for (let c: Buffer | null; got < length && (c = socket.read() as Buffer | null) !== null;) {
+        if (got + c.length > length) {
+          socket.unshift(c.subarray(length - got));
+          c = c.subarray(0, length - got);
+        }
+        chunks.push(c);
+        got += c.length;
+      }
+      if (got >= length) done();
+    };
+    socket.on('readable', onReadable);
+    socket.on('end', onEnd);
+    socket.on('error', done);
+    onReadable();
+  });
+}
+
 function rawHead(status: number, reason: string, headers: Record<string, string>): string {
   const all = { ...commonHeaders, ...headers };
   return `HTTP/1.1 ${status} ${reason}\r\n` + Object.entries(all).map(([k, v]) => `${k}: ${v}\r\n`).join('') + '\r\n';
@@ -46,7 +82,7 @@ export class ApiServer {
     const ctx: Ctx = {
       req, res, params: {}, query: url.searchParams, apiVersion: version, handled: false, status: 200,
       async json() {
-        const body = await readBody(req);
+        const body = upgrade ? await readUpgradeBody(req, socket) : await readBody(req);
         if (body.length === 0) return {};
         try { return JSON.parse(body.toString('utf8')); } catch (e) {
           throw new BadRequest(`invalid JSON: ${(e as Error).message}`);
