@@ -12,6 +12,7 @@ import { containerSummary, matchContainerFilters, parseFilterParam } from '../..
 import { topProcesses } from '../../engine/containers/top.js';
 import { readStats } from '../../engine/containers/cgroup-stats.js';
 import { repoTagReference } from '../../engine/images/image-store.js';
+import { parseDetachKeys } from '../../util/detach-keys.js';
 import path from 'node:path';
 
 const bool = (v: string | null) => v === '1' || v === 'true' || v === 'True';
@@ -150,7 +151,10 @@ export function registerContainerRoutes(r: Router, mgr: ContainerManager, execs:
   const attach = async (ctx: Ctx) => {
     const c = mgr.store.get(ctx.params.id);
     const q = ctx.query;
-    const opts = { stdin: bool(q.get('stdin')), stdout: bool(q.get('stdout')), stderr: bool(q.get('stderr')), logs: bool(q.get('logs')), stream: bool(q.get('stream')) };
+    const keys = q.get('detachKeys') ?? '';
+    let detachKeys: number[];
+    try { detachKeys = parseDetachKeys(keys); } catch { throw new BadRequest(`Invalid detach keys (${keys}) provided`); }
+    const opts = { stdin: bool(q.get('stdin')), stdout: bool(q.get('stdout')), stderr: bool(q.get('stderr')), logs: bool(q.get('logs')), stream: bool(q.get('stream')), detachKeys };
     if (c.State.Paused && opts.stream) throw new Conflict('You cannot attach to a paused container, unpause it first');
     const sock = ctx.hijack(c.Config.Tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
     const done = attachContainer(mgr, c, sock, opts);

@@ -29,6 +29,8 @@ export interface ReadLogsOptions {
   fromEnd?: boolean;
   /** When following: stop once this returns true and the file has then been drained. */
   stopWhen?: () => boolean;
+  /** Called once the reader knows where it starts: output written from then on will be read. */
+  onStart?: () => void;
 }
 
 const CHUNK = 64 * 1024;
@@ -151,6 +153,7 @@ export async function* readLogs(path: string, opts: ReadLogsOptions = {}): Async
         if (since === undefined || r.timeNano >= since) yield r;
       }
     }
+    opts.onStart?.();
     if (follow && file) watchFile();
     const buf = Buffer.allocUnsafe(CHUNK);
     for (;;) {
