@@ -5,59 +5,7 @@ import type { Hijacked } from './client.js';
 import type { Ctx } from './command.js';
 import { stdCopy } from './stdcopy.js';
 import { writeAsync } from './util.js';
-
-/** ctrl-p ctrl-q */
-export const DEFAULT_DETACH_KEYS = [16, 17];
-
-/** moby/term ToBytes: "ctrl-p,ctrl-q", "a,b" → key codes. */
-export function parseDetachKeys(keys: string | undefined): number[] {
-  if (!keys) return DEFAULT_DETACH_KEYS;
-  const out: number[] = [];
-  for (const k of keys.split(',')) {
-    const key = k.trim();
-    if (key.length === 1) { out.push(key.charCodeAt(0)); continue; }
-    const m = /^ctrl-(.)$/i.exec(key);
-    if (!m) throw new Error(`Unknown character: '${key}'`);
-    const c = m[1].toLowerCase();
-    if (c >= 'a' && c <= 'z') out.push(c.charCodeAt(0) - 96);
-    else if (c === '@') out.push(0);
-    else if (c === '[') out.push(27);
-    else if (c === '\\') out.push(28);
-    else if (c === ']') out.push(29);
-    else if (c === '^') out.push(30);
-    else if (c === '_') out.push(31);
-    else throw new Error(`Unknown character: '${key}'`);
-  }
-  return out;
-}
-
-/**
- * moby/term's EscapeProxy: passes bytes through, holding back a matching prefix of the escape
- * sequence; reports when the whole sequence was typed.
- */
-export class EscapeProxy {
-  private held: number[] = [];
-  constructor(private keys: number[]) {}
-
-  /** Returns the bytes to forward and whether the detach sequence was completed. */
-  feed(chunk: Buffer): { data: Buffer; detach: boolean } {
-    const out: number[] = [];
-    for (const b of chunk) {
-      if (b === this.keys[this.held.length]) {
-        this.held.push(b);
-        if (this.held.length === this.keys.length) {
-          this.held = [];
-          return { data: Buffer.from(out), detach: true };
-        }
-        continue;
-      }
-      if (this.held.length) { out.push(...this.held); this.held = []; }
-      if (b === this.keys[0]) { this.held.push(b); if (this.keys.length === 1) return { data: Buffer.from(out), detach: true }; continue; }
-      out.push(b);
-    }
-    return { data: Buffer.from(out), detach: false };
-  }
-}
+import { EscapeProxy, parseDetachKeys } from '../util/detach-keys.js';
 
 export interface StreamOptions {
   tty: boolean;

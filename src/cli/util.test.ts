@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EscapeProxy, parseDetachKeys } from './streams.js';
 import { ellipsis, goQuote, indentJson, parseGoDuration, rfc3339NanoFixed, timestampParam, truncateId } from './util.js';
 
 process.env.TZ = 'UTC';
@@ -31,18 +30,6 @@ test('durations and timestamps', () => {
   assert.equal(timestampParam(undefined), undefined);
   assert.throws(() => timestampParam('yesterday-ish'), /failed to parse value as time or duration/);
   assert.equal(rfc3339NanoFixed(1795524570151371123n), '2026-11-24T12:49:30.151371123Z');
-});
-
-test('detach keys', () => {
-  assert.deepEqual(parseDetachKeys(undefined), [16, 17]);
-  assert.deepEqual(parseDetachKeys('ctrl-a,x'), [1, 120]);
-  assert.throws(() => parseDetachKeys('ctrl-1'), /Unknown character/);
-  const p = new EscapeProxy([16, 17]);
-  assert.deepEqual(p.feed(Buffer.from('ab')), { data: Buffer.from('ab'), detach: false });
-  // a partial sequence is held back, then released when it does not complete
-  assert.deepEqual(p.feed(Buffer.from([16])), { data: Buffer.alloc(0), detach: false });
-  assert.deepEqual(p.feed(Buffer.from('c')), { data: Buffer.from([16, 99]), detach: false });
-  assert.deepEqual(p.feed(Buffer.from([120, 16, 17, 121])), { data: Buffer.from([120]), detach: true });
 });
 
 test('image references', async () => {

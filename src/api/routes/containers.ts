@@ -2,6 +2,7 @@ import { BadRequest, Conflict, NotModified } from '../errors.js';
 import type { Router, Ctx } from '../router.js';
 import { attachContainer } from '../../engine/containers/attach.js';
 import type { ExecManager } from '../../engine/containers/exec.js';
+import { commitContainer } from '../../engine/containers/commit.js';
 import { changes, exportRootfs, getArchive, putArchive, statPath } from '../../engine/containers/filesystem.js';
 import { readLogs } from '../../engine/containers/log-file.js';
 import type { ContainerManager } from '../../engine/containers/manager.js';
@@ -10,9 +11,13 @@ import { resizeTty } from '../../engine/containers/stdin-forwarder.js';
 import { containerSummary, matchContainerFilters, parseFilterParam } from '../../engine/containers/summary.js';
 import { topProcesses } from '../../engine/containers/top.js';
 import { readStats } from '../../engine/containers/cgroup-stats.js';
+import { repoTagReference } from '../../engine/images/image-store.js';
+import { parseDetachKeys } from '../../util/detach-keys.js';
 import path from 'node:path';
 
 const bool = (v: string | null) => v === '1' || v === 'true' || v === 'True';
+/** Docker's httputils.BoolValue: anything but "", 0, no, false, none is true. */
+const boolValue = (v: string | null) => !['', '0', 'no', 'false', 'none'].includes((v ?? '').trim().toLowerCase());
 
 /** Docker's since/until: unix seconds with optional fraction, or an RFC 3339 date; returns ns. */
 export function parseTimeNs(v: string | null): bigint | undefined {
@@ -145,7 +150,10 @@ export function registerContainerRoutes(r: Router, mgr: ContainerManager, execs:
   const attach = async (ctx: Ctx) => {
     const c = mgr.store.get(ctx.params.id);
     const q = ctx.query;
-    const opts = { stdin: bool(q.get('stdin')), stdout: bool(q.get('stdout')), stderr: bool(q.get('stderr')), logs: bool(q.get('logs')), stream: bool(q.get('stream')) };
+    const keys = q.get('detachKeys') ?? '';
+    let detachKeys: number[];
+    try { detachKeys = parseDetachKeys(keys); } catch { throw new BadRequest(`Invalid detach keys (${keys}) provided`); }
+    const opts = { stdin: bool(q.get('stdin')), stdout: bool(q.get('stdout')), stderr: bool(q.get('stderr')), logs: bool(q.get('logs')), stream: bool(q.get('stream')), detachKeys };
     if (c.State.Paused && opts.stream) throw new Conflict('You cannot attach to a paused container, unpause it first');
     const sock = ctx.hijack(c.Config.Tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
     const done = attachContainer(mgr, c, sock, opts);
@@ -223,6 +231,21 @@ export function registerContainerRoutes(r: Router, mgr: ContainerManager, execs:
   r.put('/containers/:id/archive', async (ctx) => {
     await putArchive(mgr, mgr.store.get(ctx.params.id), ctx.query.get('path') ?? '/', ctx.req);
     return '';
+  });
+
+  r.post('/commit', async (ctx) => {
+    const q = ctx.query;
+    const ref = repoTagReference(q.get('repo'), q.get('tag'));
+    // the body, when there is one, is a container config that replaces the container's own
+    const { HostConfig: _h, NetworkingConfig: _n, ...body } = (await ctx.json()) ?? {};
+    const pause = q.get('pause');
+    const id = await commitContainer(mgr, {
+      container: q.get('container') ?? '', ref, author: q.get('author') ?? '', comment: q.get('comment') ?? '',
+      pause: pause === null || pause === '' ? true : boolValue(pause), changes: q.getAll('changes'),
+      config: Object.keys(body).length ? body : undefined,
+    });
+    ctx.status = 201;
+    return { Id: id };
   });
 
   // exec

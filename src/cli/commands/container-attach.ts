@@ -1,7 +1,8 @@
 // shoal start / shoal attach
 import type { CmdDef } from '../command.js';
 import { errorMessage, StatusError } from '../errors.js';
-import { checkTty, forwardSignals, monitorTtySize, parseDetachKeys } from '../streams.js';
+import { checkTty, forwardSignals, monitorTtySize } from '../streams.js';
+import { parseDetachKeys } from '../../util/detach-keys.js';
 import { attachContainer, attachStartWait, enc, inspectAndCheckState, waitExitOrRemoved } from './shared.js';
 
 function validateDetachKeys(keys: string | undefined): void {

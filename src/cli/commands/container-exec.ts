@@ -2,7 +2,8 @@
 import type { CmdDef } from '../command.js';
 import { ConnectError, errorMessage, StatusError } from '../errors.js';
 import { parseKVFile, validateEnv } from '../opts.js';
-import { checkTty, consoleSize, monitorTtySize, parseDetachKeys, streamHijacked } from '../streams.js';
+import { checkTty, consoleSize, monitorTtySize, streamHijacked } from '../streams.js';
+import { parseDetachKeys } from '../../util/detach-keys.js';
 import { enc } from './shared.js';
 
 export const execCmd: CmdDef = {

@@ -3,7 +3,8 @@ import { existsSync, writeFileSync } from 'node:fs';
 import type { CmdDef, Ctx, OptDef, Opts } from '../command.js';
 import { errorMessage, isNotFound, reportText, runStatusError, StatusError } from '../errors.js';
 import { buildCreateRequest, containerFlags, type CreateRequest } from '../opts.js';
-import { consoleSize, parseDetachKeys, checkTty } from '../streams.js';
+import { consoleSize, checkTty } from '../streams.js';
+import { parseDetachKeys } from '../../util/detach-keys.js';
 import { displayJsonMessages } from '../util.js';
 import { attachStartWait, enc, splitRef, tagNameOnly, validateReference } from './shared.js';
 

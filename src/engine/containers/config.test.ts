@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { defaultHostConfig, mergeConfig, mergeEnv, parseSignal } from './config.js';
+import { defaultHostConfig, mergeCommitConfig, mergeConfig, mergeEnv, parseSignal } from './config.js';
 
 const img = { Env: ['PATH=/bin', 'A=1'], Cmd: ['sh'], WorkingDir: '/w', Labels: { l: 'img' } };
 
@@ -41,4 +41,26 @@ test('signals', () => {
   assert.equal(parseSignal('9'), 'SIGKILL');
   assert.equal(parseSignal(undefined, 'SIGTERM'), 'SIGTERM');
   assert.throws(() => parseSignal('NOPE'), /Invalid signal/);
+});
+
+test('commit: a given config is completed from the container\'s (Docker\'s merge)', () => {
+  const container = {
+    User: 'app', Env: ['PATH=/bin', 'A=1'], Cmd: ['sh'], Entrypoint: null, WorkingDir: '/w', Labels: { l: 'c', k: 'c' },
+    ExposedPorts: { '80/tcp': {} }, Volumes: { '/data': {} }, StopSignal: 'SIGINT', Healthcheck: { Test: ['CMD', 'true'], Interval: 5 },
+  };
+  const m = mergeCommitConfig({ Env: ['A=2', 'B=3'], Labels: { k: 'given' }, ExposedPorts: { '443/tcp': {} }, Healthcheck: { Retries: 2 } }, container);
+  assert.deepEqual(m.Env, ['A=2', 'B=3', 'PATH=/bin']);
+  assert.deepEqual(m.Labels, { l: 'c', k: 'given' });
+  assert.deepEqual(m.ExposedPorts, { '443/tcp': {}, '80/tcp': {} });
+  assert.deepEqual(m.Healthcheck, { Retries: 2, Test: ['CMD', 'true'], Interval: 5 });
+  assert.deepEqual(m.Cmd, ['sh']);
+  assert.equal(m.User, 'app');
+  assert.equal(m.WorkingDir, '/w');
+  assert.deepEqual(m.Volumes, { '/data': {} });
+  assert.equal(m.StopSignal, 'SIGINT');
+  // an entrypoint of its own keeps the given config's (empty) command
+  const e = mergeCommitConfig({ Entrypoint: ['/init'] }, container);
+  assert.deepEqual(e.Entrypoint, ['/init']);
+  assert.equal(e.Cmd, undefined);
+  assert.deepEqual(container.Env, ['PATH=/bin', 'A=1'], 'the container\'s config is left alone');
 });

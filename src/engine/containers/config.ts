@@ -103,3 +103,35 @@ export function parseSignal(s: string | undefined, def = 'SIGKILL'): string {
   if (!SIGNALS[name]) throw new BadRequest(`Invalid signal: ${s}`);
   return name;
 }
+
+/**
+ * `docker commit`'s merge: the config given to commit (with its changes applied) is completed from
+ * the container's own config where it says nothing (Docker's daemon.merge).
+ */
+export function mergeCommitConfig(user: any, container: any): any {
+  const out: any = structuredClone(user ?? {});
+  const c = container ?? {};
+  if (!out.User) out.User = c.User;
+  if (!out.ExposedPorts || !Object.keys(out.ExposedPorts).length) out.ExposedPorts = c.ExposedPorts;
+  else for (const p of Object.keys(c.ExposedPorts ?? {})) out.ExposedPorts[p] ??= {};
+  if (!out.Env?.length) out.Env = c.Env;
+  else for (const e of c.Env ?? []) if (!out.Env.some((u: string) => u.split('=')[0] === e.split('=')[0])) out.Env.push(e);
+  out.Labels = { ...(c.Labels ?? {}), ...(out.Labels ?? {}) };
+  if (!out.Entrypoint?.length) {
+    if (!out.Cmd?.length) out.Cmd = c.Cmd;
+    if (out.Entrypoint === undefined || out.Entrypoint === null) out.Entrypoint = c.Entrypoint;
+  }
+  if (c.Healthcheck) {
+    if (!out.Healthcheck) out.Healthcheck = c.Healthcheck;
+    else {
+      const h = out.Healthcheck;
+      if (!h.Test?.length) h.Test = c.Healthcheck.Test;
+      for (const k of ['Interval', 'Timeout', 'StartPeriod', 'Retries']) if (!h[k] && c.Healthcheck[k]) h[k] = c.Healthcheck[k];
+    }
+  }
+  if (!out.WorkingDir) out.WorkingDir = c.WorkingDir;
+  if (!out.Volumes || !Object.keys(out.Volumes).length) out.Volumes = c.Volumes;
+  else Object.assign(out.Volumes, c.Volumes ?? {});
+  if (!out.StopSignal) out.StopSignal = c.StopSignal;
+  return out;
+}

@@ -11,6 +11,8 @@ import { cleanRuncError } from './runtime.js';
 import { resolveUser, rootfsPaths } from './rootfs.js';
 import { frame } from './stdcopy.js';
 import { forwardStdin, resizeTty } from './stdin-forwarder.js';
+import { endHijacked } from './attach.js';
+import { DetachWatch, parseDetachKeys } from '../../util/detach-keys.js';
 
 export interface ExecRecord {
   ID: string;
@@ -28,6 +30,8 @@ export interface ExecRecord {
   workdir: string;
   /** [height, width] of the TTY at start (ExecConfig.ConsoleSize, API 1.42+) */
   consoleSize?: [number, number];
+  /** DetachKeys parsed */
+  keys: number[];
 }
 
 function consoleSizeOf(v: unknown): [number, number] | undefined {
@@ -53,13 +57,15 @@ export class ExecManager {
     if (c.State.Paused) throw new Conflict(`Container ${c.Id} is paused, unpause the container before exec`);
     const cmd: string[] = Array.isArray(body?.Cmd) ? body.Cmd : typeof body?.Cmd === 'string' ? [body.Cmd] : [];
     if (!cmd.length) throw new BadRequest('No exec command specified');
+    let keys: number[];
+    try { keys = parseDetachKeys(body.DetachKeys); } catch { throw new BadRequest(`Invalid escape keys (${body.DetachKeys}) provided`); }
     const id = newId();
     const rec: ExecRecord = {
       ID: id, Running: false, ExitCode: null,
       ProcessConfig: { tty: !!body.Tty, entrypoint: cmd[0], arguments: cmd.slice(1), privileged: !!body.Privileged, user: body.User ?? '' },
       OpenStdin: !!body.AttachStdin, OpenStderr: !!body.AttachStderr, OpenStdout: !!body.AttachStdout, CanRemove: false,
       ContainerID: c.Id, DetachKeys: body.DetachKeys ?? '', Pid: 0, env: body.Env ?? [], workdir: body.WorkingDir ?? '',
-      consoleSize: consoleSizeOf(body.ConsoleSize),
+      consoleSize: consoleSizeOf(body.ConsoleSize), keys,
     };
     this.execs.set(id, rec);
     c.ExecIDs = [...(c.ExecIDs ?? []), id];
@@ -75,7 +81,7 @@ export class ExecManager {
 
   inspect(id: string): any {
     const e = this.get(id);
-    const { env: _env, workdir: _wd, consoleSize: _cs, ...pub } = e;
+    const { env: _env, workdir: _wd, consoleSize: _cs, keys: _k, ...pub } = e;
     return pub;
   }
 
@@ -173,8 +179,15 @@ export class ExecManager {
     const ac = new AbortController();
     sock.on('close', () => ac.abort());
     sock.on('error', () => ac.abort());
+    let detached = false;
     if (e.OpenStdin) {
-      const fwd = forwardStdin(path.join(this.mgr.runtime.opts.socketDir, e.ID.slice(0, 16), 'attach'), sock);
+      // the detach keys end this client's session; the process goes on (an `exec_detach` event)
+      const input = sock.pipe(new DetachWatch(e.keys, () => {
+        detached = true;
+        this.mgr.events.emit('container', 'exec_detach', c.Id, this.mgr.attrs(c, { execID: e.ID }));
+        setImmediate(() => ac.abort());
+      }));
+      const fwd = forwardStdin(path.join(this.mgr.runtime.opts.socketDir, e.ID.slice(0, 16), 'attach'), input);
       sock.on('end', () => fwd.close());
       ac.signal.addEventListener('abort', () => fwd.close());
     }
@@ -183,9 +196,13 @@ export class ExecManager {
         if (!sock.destroyed) sock.write(rec.data);
       }
     } catch (err) { if (!ac.signal.aborted) throw err; }
-    finish(await exitCode);
+    const ended = exitCode.then(async (code) => {
+      finish(code);
+      await fs.rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    });
+    if (detached) { endHijacked(sock); return; }
+    await ended;
     ac.abort();
     if (!sock.destroyed) sock.end();
-    await fs.rm(dir, { recursive: true, force: true }).catch(() => undefined);
   }
 }

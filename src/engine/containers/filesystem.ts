@@ -6,6 +6,7 @@ import { BadRequest, NotFound } from '../../api/errors.js';
 import type { ContainerManager } from './manager.js';
 import { isMounted, mountRootfs, rootfsPaths, unmountRootfs } from './rootfs.js';
 import type { ContainerRecord } from './types.js';
+import { readUpper } from './upper-dir.js';
 
 // Filesystem views of a container: `changes` (its upperdir), `export`, and `cp` archives.
 
@@ -24,24 +25,9 @@ export async function withRootfs<T>(mgr: ContainerManager, c: ContainerRecord, f
 export async function changes(mgr: ContainerManager, c: ContainerRecord): Promise<{ Path: string; Kind: number }[]> {
   const upper = rootfsPaths(mgr.store.dir(c.Id), mgr.bundle(c.Id)).upper;
   const img = mgr.images.tryResolve(c.Image);
-  const lowers = img ? mgr.images.lowerDirs(img) : [];
-  const out: { Path: string; Kind: number }[] = [];
-  const inLower = async (rel: string) => {
-    for (const l of lowers) if (await fs.lstat(path.join(l, rel)).then(() => true, () => false)) return true;
-    return false;
-  };
-  const walk = async (rel: string): Promise<void> => {
-    const entries = await fs.readdir(path.join(upper, rel), { withFileTypes: true }).catch(() => []);
-    for (const e of entries) {
-      const r = path.join(rel, e.name);
-      const st = await fs.lstat(path.join(upper, r));
-      if (st.isCharacterDevice() && st.rdev === 0) { out.push({ Path: '/' + r, Kind: 2 }); continue; }
-      out.push({ Path: '/' + r, Kind: (await inLower(r)) ? 0 : 1 });
-      if (e.isDirectory()) await walk(r);
-    }
-  };
-  await walk('');
-  return out.sort((a, b) => a.Path.localeCompare(b.Path));
+  const entries = await readUpper(upper, img ? mgr.images.lowerDirs(img) : []);
+  return entries.map((e) => ({ Path: '/' + e.rel, Kind: e.whiteout ? 2 : e.inLower ? 0 : 1 }))
+    .sort((a, b) => a.Path.localeCompare(b.Path));
 }
 
 function tarProcess(args: string[], input?: Readable): { stdout: Readable; done: Promise<void> } {

@@ -29,6 +29,8 @@ export interface ReadLogsOptions {
   fromEnd?: boolean;
   /** When following: stop once this settles (resolved or rejected) and the file has then been drained. */
   stopOn?: Promise<unknown>;
+  /** Called once the reader knows where it starts: output written from then on will be read. */
+  onStart?: () => void;
 }
 
 const CHUNK = 64 * 1024;
@@ -155,6 +157,7 @@ export async function* readLogs(path: string, opts: ReadLogsOptions = {}): Async
         if (since === undefined || r.timeNano >= since) yield r;
       }
     }
+    opts.onStart?.();
     if (follow && file) watchFile();
     const buf = Buffer.allocUnsafe(CHUNK);
     for (;;) {

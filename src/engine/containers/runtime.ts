@@ -58,6 +58,10 @@ export class Runtime {
     ];
     if (s.tty) args.push('-t');
     if (s.stdin) args.push('-i');
+    // With a TTY, Docker never closes the container's stdin when a client leaves (detach keys, a
+    // closed connection): the next `attach` types into the same terminal. Without one, the end of
+    // the attached input is the end of stdin (StdinOnce).
+    if (s.stdin && s.tty) args.push('--leave-stdin-open');
     if (s.execSpec) args.push('-e', '--exec-process-spec', s.execSpec);
     // Docker semantics: without a TTY, the container keeps running after the attached client leaves.
     const child = spawn(this.opts.conmon, args, {

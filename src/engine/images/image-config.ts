@@ -58,3 +58,36 @@ export function importConfig(o: { diffId: string; config: Record<string, any>; c
     history: [{ created, comment: o.comment }],
   };
 }
+
+/** diffID of a layer tar with no entries: a commit without changes adds a history entry, no layer. */
+export const EMPTY_LAYER_DIFF_ID = 'sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef';
+
+export interface ChildOptions {
+  /** undefined for an empty layer */
+  diffId?: string;
+  config: Record<string, any>;
+  containerConfig: Record<string, any>;
+  container: string;
+  author: string;
+  comment: string;
+  created: Date;
+}
+
+/** The config `docker commit` writes (Docker's NewChildImage): the parent's layers and history plus one. */
+export function childConfig(parent: Record<string, any>, o: ChildOptions): Record<string, any> {
+  const created = goTime(o.created);
+  const createdBy = (o.containerConfig.Cmd ?? []).join(' ');
+  const history = {
+    created, ...(o.author ? { author: o.author } : {}), ...(createdBy ? { created_by: createdBy } : {}),
+    ...(o.comment ? { comment: o.comment } : {}), ...(o.diffId ? {} : { empty_layer: true }),
+  };
+  return {
+    created, container: o.container, container_config: containerConfig(o.containerConfig), docker_version: DOCKER_VERSION,
+    ...(o.author ? { author: o.author } : {}), config: containerConfig(o.config),
+    architecture: parent.architecture || hostArch(), ...(parent.variant ? { variant: parent.variant } : {}), os: parent.os || 'linux',
+    rootfs: { type: 'layers', diff_ids: [...(parent.rootfs?.diff_ids ?? []), ...(o.diffId ? [o.diffId] : [])] },
+    history: [...(parent.history ?? []), history],
+    ...(parent['os.version'] ? { 'os.version': parent['os.version'] } : {}),
+    ...(parent['os.features'] ? { 'os.features': parent['os.features'] } : {}),
+  };
+}

@@ -11,6 +11,7 @@ import { pino } from 'pino';
 import tar from 'tar-stream';
 import { EventBus, type EngineEvent } from '../events.js';
 import { ImageStore } from './image-store.js';
+import { parseNormalizedNamed, tagNameOnly } from './reference.js';
 
 type Entry = { name: string; body?: string | Buffer; type?: 'file' | 'directory' | 'symlink'; linkname?: string; mode?: number };
 
@@ -108,6 +109,47 @@ test('import: two images share one layer; ID is the sha256 of the config bytes',
   assert.ok(events.some((e) => e.Action === 'tag' && e.Actor.Attributes.name === 'hello:b'));
   await assert.rejects(store.importTar(stream(rootfs), { changes: ['RUN true'] }), (e: any) => e.status === 400 && e.message === 'run is not a valid change command');
   await assert.rejects(store.importTar(stream(rootfs), { repo: 'Hello' }), /repository name must be lowercase/);
+});
+
+test('commit: the parent\'s layers plus one; history names the parent; an empty layer adds none', async () => {
+  const store = await newStore('commit');
+  const base = await store.importTar(stream(rootfs), { repo: 'base' });
+  const layer = await makeTar([{ name: 'etc/' }, { name: 'etc/.wh.motd' }, { name: 'new', body: 'n\n' }]);
+  const opts = { parent: base, config: { Cmd: ['cat', '/new'] }, containerConfig: { Cmd: ['sh', '-c', 'echo n > /new'], Image: 'base' }, container: 'c'.repeat(64) };
+  const id = await store.commit(stream(layer), { ...opts, author: 'me', comment: 'msg', ref: tagNameOnly(parseNormalizedNamed('child')) });
+  const i = store.inspect('child:latest');
+  assert.equal(i.Id, id);
+  assert.equal(i.Parent, base);
+  assert.equal(i.Comment, 'msg');
+  assert.equal(i.Author, 'me');
+  assert.equal(i.Container, 'c'.repeat(64));
+  assert.deepEqual(i.Config.Cmd, ['cat', '/new']);
+  assert.deepEqual(i.ContainerConfig.Cmd, ['sh', '-c', 'echo n > /new']);
+  assert.deepEqual(i.RootFS.Layers, [`sha256:${sha(rootfs)}`, `sha256:${sha(layer)}`]);
+  const [top] = store.lowerDirs(store.resolve(id));
+  assert.equal(await fs.readFile(path.join(top, 'new'), 'utf8'), 'n\n');
+  assert.ok((await fs.lstat(path.join(top, 'etc/motd'))).isCharacterDevice(), 'the whiteout is in overlay form');
+  const hist = store.history('child');
+  assert.deepEqual(hist.map((h) => [h.Id, h.Tags, h.CreatedBy, h.Comment, h.Size]), [
+    [id, ['child:latest'], 'sh -c echo n > /new', 'msg', 2], [base, ['base:latest'], '', 'Imported from -', i.Size - 2],
+  ]);
+  assert.equal(store.list().find((e) => e.Id === id).ParentId, base);
+  assert.ok(events.some((e) => e.Action === 'tag' && e.Actor.ID === id && e.Actor.Attributes.name === 'child:latest'));
+  // nothing changed: a history entry without a layer
+  const same = await store.commit(stream(await makeTar([])), { ...opts, author: '', comment: '' });
+  const raw = JSON.parse(await fs.readFile(path.join(tmp, 'commit', 'imagedb', 'sha256', `${same.slice(7)}.json`), 'utf8'));
+  assert.deepEqual(raw.rootfs.diff_ids, [`sha256:${sha(rootfs)}`]);
+  assert.equal(raw.history.length, 2);
+  assert.equal(raw.history[1].empty_layer, true);
+  assert.equal(raw.docker_version, '20.10.24');
+  assert.equal((await fs.readdir(path.join(tmp, 'commit', 'layers'))).length, 2, 'no layer for the empty tar');
+  await assert.rejects(store.commit(stream(layer), { ...opts, parent: 'sha256:' + 'f'.repeat(64), author: '', comment: '' }), (e: any) => e.status === 404);
+  // the parent stays while children exist: by ID a hard conflict, by its last tag it only loses the tag
+  await assert.rejects(store.remove(base, { force: true }), new RegExp(`^Error: conflict: unable to delete ${base.slice(7, 19)} \\(cannot be forced\\) - image has dependent child images$`));
+  assert.deepEqual(await store.remove('base'), [{ Untagged: 'base:latest' }]);
+  assert.equal(store.inspect(base).Id, base);
+  for (const c of [id, same]) await store.remove(c);
+  assert.deepEqual((await store.remove(base)).map((r) => Object.keys(r)[0]), ['Deleted', 'Deleted']);
 });
 
 test('resolve: tags, full and short IDs, ambiguity and errors', async () => {

@@ -10,7 +10,7 @@ import { applyChanges } from './changes.js';
 import { decompressed } from './decompress.js';
 import { chainIds, Spool, writeArchive, type ManifestItem, type SaveImage } from './docker-archive.js';
 import { Filters, parseFilters } from './filters.js';
-import { containerConfig, hostArch, importConfig, parseTime, ZERO_TIME } from './image-config.js';
+import { childConfig, containerConfig, EMPTY_LAYER_DIFF_ID, hostArch, importConfig, parseTime, ZERO_TIME } from './image-config.js';
 import { LayerStore, type PreparedLayer } from './layer-store.js';
 import {
   familiarMatch, familiarName, familiarString, parseAnyReference, parseNormalizedNamed, tagNameOnly, withTag, type Reference,
@@ -21,9 +21,10 @@ export interface ImageRecord { id: string; config: any; repoTags: string[]; repo
 export type UsedBy = (imageId: string) => { id: string; running: boolean }[];
 export interface DeleteItem { Untagged?: string; Deleted?: string }
 export interface ImportOptions { repo?: string; tag?: string; changes?: string[]; message?: string; platform?: string }
+export interface CommitOptions { parent: string; config: any; containerConfig: any; container: string; author: string; comment: string; ref?: Reference }
 export type ProgressFn = (msg: Record<string, unknown>) => void;
 
-interface Meta { recorded: string; lastTagTime?: string; ghost?: boolean }
+interface Meta { recorded: string; lastTagTime?: string; ghost?: boolean; /** the image a committed one was made from */ parent?: string }
 interface Stored { id: string; config: any; diffIds: string[]; meta: Meta }
 
 const LIST_FILTERS = ['dangling', 'label', 'before', 'since', 'reference'];
@@ -198,12 +199,7 @@ export class ImageStore {
   }
 
   async importTar(input: Readable, opts: ImportOptions = {}): Promise<string> {
-    let ref: Reference | undefined;
-    if (opts.repo) {
-      ref = parseNormalizedNamed(opts.repo);
-      if (ref.digest) throw new BadRequest('cannot import digest reference');
-      ref = tagNameOnly(opts.tag ? withTag(ref, opts.tag) : ref);
-    }
+    const ref = repoTagReference(opts.repo, opts.tag);
     const [os = 'linux', arch = hostArch()] = (opts.platform || '').split('/').map((x) => x.toLowerCase()).map((x) => x || undefined);
     if (os !== 'linux') throw new BadRequest(`unsupported os ${os}`);
     const cfg = applyChanges({}, opts.changes ?? []);
@@ -218,6 +214,28 @@ export class ImageStore {
     }).catch(async (e) => { await this.layers.discard(prepared); throw e; });
     if (ref) this.emit('tag', s.id, familiarString(ref), s.config.config?.Labels);
     this.emit('import', s.id, s.id, s.config.config?.Labels);
+    return s.id;
+  }
+
+  /** `docker commit`: the parent's layers plus `layer` (an uncompressed tar), tagged when `ref` is given. */
+  async commit(layer: Readable, o: CommitOptions): Promise<string> {
+    const parent = this.images.get(o.parent);
+    if (!parent) throw new NotFound(`No such image: ${o.parent}`);
+    const prepared = await this.layers.prepare(layer);
+    const empty = prepared.diffId === EMPTY_LAYER_DIFF_ID;
+    const raw = Buffer.from(JSON.stringify(childConfig(parent.config, {
+      diffId: empty ? undefined : prepared.diffId, config: o.config, containerConfig: o.containerConfig, container: o.container,
+      author: o.author, comment: o.comment, created: new Date(),
+    })));
+    const s = await this.locked(async () => {
+      const s = await this.register(raw, empty ? [] : [prepared]);
+      s.meta.parent = parent.id;
+      await this.writeMeta(s);
+      if (o.ref) await this.setTag(o.ref, s);
+      return s;
+    }).catch(async (e) => { await this.layers.discard(prepared); throw e; });
+    if (empty) await this.layers.discard(prepared);
+    if (o.ref) this.emit('tag', s.id, familiarString(o.ref), s.config.config?.Labels);
     return s.id;
   }
 
@@ -357,7 +375,7 @@ export class ImageStore {
       } else if (danglingOnly && tags.length) continue;
       const size = this.sizeOf(s);
       out.push({ at: created, e: {
-        Containers: -1, Created: Math.floor(created / 1000), Id: s.id, Labels: s.config.config?.Labels ?? null, ParentId: '',
+        Containers: -1, Created: Math.floor(created / 1000), Id: s.id, Labels: s.config.config?.Labels ?? null, ParentId: s.meta.parent ?? '',
         RepoDigests: refs.filter((r) => r.includes('@')), RepoTags: tags, SharedSize: -1, Size: size, VirtualSize: size,
       } });
     }
@@ -374,7 +392,9 @@ export class ImageStore {
     const data: Record<string, string> = top ? { MergedDir: `${top}/merged`, UpperDir: dirs[0], WorkDir: `${top}/work` } : {};
     if (dirs.length > 1) data.LowerDir = dirs.slice(1).join(':');
     return {
-      Id: s.id, RepoTags: r.repoTags, RepoDigests: r.repoDigests, Parent: c.parent ?? '', Comment: c.comment ?? '',
+      Id: s.id, RepoTags: r.repoTags, RepoDigests: r.repoDigests, Parent: s.meta.parent ?? c.parent ?? '',
+      // a committed image keeps its message in the history only; Docker shows the last entry's
+      Comment: c.comment || (c.history?.length ? c.history[c.history.length - 1].comment : '') || '',
       Created: c.created ?? ZERO_TIME, Container: c.container ?? '', ContainerConfig: containerConfig(c.container_config ?? {}),
       DockerVersion: c.docker_version ?? '', Author: c.author ?? '', Config: c.config ? containerConfig(c.config) : null,
       Architecture: c.architecture ?? '', ...(c.variant ? { Variant: c.variant } : {}), Os: c.os ?? '',
@@ -399,9 +419,13 @@ export class ImageStore {
       }
       out.unshift({ Comment: h.comment ?? '', Created: Math.floor(parseTime(h.created) / 1000), CreatedBy: h.created_by ?? '', Id: '<missing>', Size: size, Tags: null });
     }
-    if (out.length) {
-      const tags = this.refsOf(s.id).filter((t) => !t.includes('@'));
-      Object.assign(out[0], { Id: s.id, Tags: tags.length ? tags : null });
+    // Docker names the entries from the top down with the image, its parent, the parent's parent...
+    let img: Stored | undefined = s;
+    for (const h of out) {
+      if (!img) break;
+      const tags = this.refsOf(img.id).filter((t) => !t.includes('@'));
+      Object.assign(h, { Id: img.id, Tags: tags.length ? tags : null });
+      img = img.meta.parent ? this.live(img.meta.parent) : undefined;
     }
     return out;
   }
@@ -479,6 +503,8 @@ export class ImageStore {
     const make = (hard: boolean, used: boolean, why: string) => ({
       used, error: new Conflict(`conflict: unable to delete ${shortId(s.id)} (${hard ? 'cannot be forced' : 'must be forced'}) - ${why}`),
     });
+    // a committed image's parent stays while the child exists (Docker's conflictDependentChild, always hard)
+    if ([...this.images.values()].some((o) => !o.meta.ghost && o.meta.parent === s.id)) return make(true, true, 'image has dependent child images');
     const running = users.find((u) => u.running);
     if (mask.running && running) return make(true, true, `image is being used by running container ${shortId(running.id)}`);
     if (mask.referenced && this.refsOf(s.id).length) return make(false, false, 'image is referenced in multiple repositories');
@@ -554,6 +580,14 @@ export class ImageStore {
 }
 
 function hex(id: string): string { return id.replace(/^sha256:/, ''); }
+
+/** The `repo` and `tag` query parameters of import and commit (Docker's RepoTagReference); undefined without repo. */
+export function repoTagReference(repo?: string | null, tag?: string | null): Reference | undefined {
+  if (!repo) return undefined;
+  const ref = parseNormalizedNamed(repo);
+  if (ref.digest) throw new BadRequest('cannot import digest reference');
+  return tagNameOnly(tag ? withTag(ref, tag) : ref);
+}
 
 function refName(key: string): string {
   const at = key.indexOf('@');
