@@ -67,25 +67,32 @@ export function insideScript(cfg: IfaceConfig, renameFrom?: string): string {
   if (renameFrom) lines.push(`ip link set ${renameFrom} name ${cfg.ifname}`);
   lines.push(`ip link set ${cfg.ifname} address ${cfg.mac}`, `ip addr add ${cfg.cidr} dev ${cfg.ifname}`, `ip link set ${cfg.ifname} up`);
   if (cfg.gateway) lines.push(`ip route replace default via ${cfg.gateway} dev ${cfg.ifname}`);
-  if (cfg.dnsTo) {
-    // route_localnet lets the 127.0.0.1-sourced query be routed out before it is masqueraded.
-    lines.push(`echo 1 > /proc/sys/net/ipv4/conf/${cfg.ifname}/route_localnet`);
-    lines.push(`nft -f - <<'EOF'
+  if (cfg.dnsTo) lines.push(...dnsLines(cfg.ifname, cfg.dnsTo));
+  return lines.join('\n') + '\n';
+}
+
+/** 127.0.0.11:53 in the container's namespace goes to `dnsTo` (the embedded DNS) through `ifname`. */
+function dnsLines(ifname: string, dnsTo: string): string[] {
+  // route_localnet lets the 127.0.0.1-sourced query be routed out before it is masqueraded.
+  return [`echo 1 > /proc/sys/net/ipv4/conf/${ifname}/route_localnet`, `nft -f - <<'EOF'
 table ip shoal-dns
 delete table ip shoal-dns
 table ip shoal-dns {
   chain output {
     type nat hook output priority -100; policy accept;
-    ip daddr 127.0.0.11 meta l4proto { tcp, udp } th dport 53 dnat to ${cfg.dnsTo}:53
+    ip daddr 127.0.0.11 meta l4proto { tcp, udp } th dport 53 dnat to ${dnsTo}:53
   }
   chain postrouting {
     type nat hook postrouting priority 100; policy accept;
-    ip saddr 127.0.0.0/8 ip daddr ${cfg.dnsTo} masquerade
+    ip saddr 127.0.0.0/8 ip daddr ${dnsTo} masquerade
   }
 }
-EOF`);
-  }
-  return lines.join('\n') + '\n';
+EOF`];
+}
+
+/** A running container joins a network that brings the embedded DNS: its queries go to `dnsTo` from now on. */
+export async function redirectDns(netns: string, ifname: string, dnsTo: string): Promise<void> {
+  await runOk('nsenter', [`--net=${netns}`, 'sh', '-s'], { input: ['set -e', ...dnsLines(ifname, dnsTo)].join('\n') + '\n' });
 }
 
 async function configureInside(netns: string, cfg: IfaceConfig, renameFrom?: string): Promise<void> {
