@@ -413,23 +413,17 @@ export class NetworkManager {
   async attachAll(c: ContainerRecord, netns: string): Promise<void> {
     // a standalone container's swarm networks first: the manager gives the addresses, and the networks come with them
     const given = new Map<string, string>();
-    try {
-      for (const [name, ep] of Object.entries<any>(c.NetworkSettings.Networks ?? {})) {
-        if (this.needsAttachment(c, name, ep)) given.set(...await this.attachSwarm(c, name, ep));
-      }
-      const names = Object.keys(c.NetworkSettings.Networks ?? {});
-      let gatewaySet = false;
-      for (const name of names) {
-        const n = this.nets.get(c.NetworkSettings.Networks[name].NetworkID) ?? this.byName(name);
-        if (!n) throw new NotFound(`network ${name} not found`);
-        if (n.Driver === 'host' || n.Driver === 'null') continue;
-        // overlays have no gateway on any host: the way out is another network (the default bridge)
-        const wantGw = !gatewaySet && !n.Internal && n.Driver !== 'overlay';
-        await this.attachOne(c, n, netns, wantGw, given.get(n.Id));
-        if (wantGw) gatewaySet = true;
-      }
-    } finally {
-      for (const id of given.keys()) this.unpin(id);
+    for (const [name, ep] of Object.entries<any>(c.NetworkSettings.Networks ?? {})) if (this.needsAttachment(c, name, ep)) given.set(...await this.attachSwarm(c, name, ep));
+    const names = Object.keys(c.NetworkSettings.Networks ?? {});
+    let gatewaySet = false;
+    for (const name of names) {
+      const n = this.nets.get(c.NetworkSettings.Networks[name].NetworkID) ?? this.byName(name);
+      if (!n) throw new NotFound(`network ${name} not found`);
+      if (n.Driver === 'host' || n.Driver === 'null') continue;
+      // overlays have no gateway on any host: the way out is another network (the default bridge)
+      const wantGw = !gatewaySet && !n.Internal && n.Driver !== 'overlay';
+      await this.attachOne(c, n, netns, wantGw, given.get(n.Id));
+      if (wantGw) gatewaySet = true;
     }
     await this.publish(c);
   }
@@ -441,7 +435,7 @@ export class NetworkManager {
     const subnet = parseCidr(cfg.Subnet);
     const used = new Set<number>();
     if (cfg.Gateway) used.add(ipToInt(cfg.Gateway));
-    for (const o of this.attached(n)) used.add(ipToInt(o.NetworkSettings.Networks[n.Name].IPAddress));
+    for (const o of this.attached(n)) if (o.Id !== c.Id) used.add(ipToInt(o.NetworkSettings.Networks[n.Name].IPAddress));
     let ip: number;
     const fixed = address ?? ep.IPAMConfig?.IPv4Address;
     if (fixed) {
@@ -553,13 +547,13 @@ export class NetworkManager {
     c.NetworkSettings.Networks[n.Name] = this.endpointSettings(n, cfg ?? {}, c.Id, c.HostConfig);
     if (c.State.Running && c.shoal.netnsPath) {
       const ep = c.NetworkSettings.Networks[n.Name];
-      let pinned = '';
       try {
         let target = n;
         let address: string | undefined;
         if (this.needsAttachment(c, n.Name, ep)) {
-          [pinned, address] = await this.attachSwarm(c, n.Name, ep);
-          target = this.get(pinned);
+          let id: string;
+          [id, address] = await this.attachSwarm(c, n.Name, ep);
+          target = this.get(id);
         }
         await this.attachOne(c, target, c.shoal.netnsPath, !Object.values(c.shoal.endpoints ?? {}).length && !target.Internal, address);
         if (target.Driver === 'overlay') await this.redirectDnsForOverlay(c);
@@ -567,8 +561,6 @@ export class NetworkManager {
         await this.detachSwarm(c, ep.NetworkID);
         delete c.NetworkSettings.Networks[n.Name];
         throw e;
-      } finally {
-        if (pinned) this.unpin(pinned);
       }
     }
   }
@@ -680,7 +672,7 @@ export class NetworkManager {
         this.swarmNames.set(v.id, v.names);
       }
       for (const n of [...this.nets.values()]) {
-        if (n.Driver !== 'overlay' || views.some((v) => v.id === n.Id) || this.attached(n).length || this.pinned.has(n.Id)) continue;
+        if (n.Driver !== 'overlay' || views.some((v) => v.id === n.Id) || this.attached(n).length) continue;
         if (n.Ingress || n.Name === 'ingress') { await removeLbTable(INGRESS_TABLE).catch(() => undefined); this.meshApplied = ''; }
         await removeOverlay(overlayLinkNames(n.Id)).catch(() => undefined);
         this.nets.delete(n.Id);
@@ -706,16 +698,8 @@ export class NetworkManager {
 
   // ---------- standalone containers on swarm networks (attachments) ----------
 
-  /** networks an attachment is being made for: kept even when a sync pass that predates it says otherwise */
-  private pinned = new Map<string, number>();
   /** `<container id>/<network id>` of the attachments this engine was given and has not given back */
   private held = new Set<string>();
-
-  private pin(id: string): void { this.pinned.set(id, (this.pinned.get(id) ?? 0) + 1); }
-  private unpin(id: string): void {
-    const n = (this.pinned.get(id) ?? 1) - 1;
-    if (n > 0) this.pinned.set(id, n); else this.pinned.delete(id);
-  }
 
   private isTask(c: ContainerRecord): boolean { return !!c.Config?.Labels?.['com.docker.swarm.task.id']; }
 
@@ -747,21 +731,21 @@ export class NetworkManager {
   }
 
   /**
-   * Attaches the container to the swarm network `name`: the manager's address for it, the network
-   * made present here (pinned until the caller unpins it). Returns [network id, address].
+   * Attaches the container to the swarm network `name`: the manager's address for it, and the
+   * network made present here. Returns [network id, address].
    */
   private async attachSwarm(c: ContainerRecord, name: string, ep: any): Promise<[string, string]> {
     if (!this.swarm?.inSwarm()) throw new ServerError(`Could not attach to network ${name}: this node is not part of a swarm`);
     const r = await this.swarm.attach({ network: name, containerId: c.Id, name: c.Name.slice(1), aliases: ep.Aliases ?? [], address: ep.IPAMConfig?.IPv4Address || undefined });
     const id = r.network.id;
     this.held.add(`${c.Id}/${id}`);
-    this.pin(id);
-    ep.NetworkID = id;
+    // the address is the container's from now on: a sync pass that predates the attachment keeps the network
+    Object.assign(ep, { NetworkID: id, IPAddress: r.address });
     try {
       await this.syncSwarmNetworks((cur) => [...cur.filter((v) => v.id !== id), r.network], r.localAddr);
     } catch (e) {
-      this.unpin(id);
       await this.detachSwarm(c, id);
+      ep.IPAddress = '';
       throw e;
     }
     return [id, r.address];
