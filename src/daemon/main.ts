@@ -77,6 +77,7 @@ export async function main(argv: string[]): Promise<void> {
       hostname: () => os.hostname(),
       hasImage: (ref) => !!images.tryResolve(ref),
       syncNetworks: (views, addr) => networks.syncSwarmNetworks(views, addr),
+      attachments: () => networks.swarmAttachments(),
       create: async (body, name) => (await mgr.create(body, name)).Id,
       start: (id) => mgr.start(id),
       stop: async (id, t) => { await mgr.stop(id, t); },
@@ -89,6 +90,8 @@ export async function main(argv: string[]): Promise<void> {
       },
     },
   });
+  // standalone containers on attachable overlays get their addresses from the swarm's managers
+  networks.swarm = swarm.attacher;
   registerSwarmRoutes(router, swarm);
   registerSwarmLogRoutes(router, swarm);
   registerSystemRoutes(router, { mgr, events, dataRoot: cfg.dataRoot, execRoot: cfg.execRoot, startedAt: new Date(), name: '', engineId: await engineId(cfg.dataRoot), debug: cfg.debug, volumes, swarmInfo: () => swarm.info() });

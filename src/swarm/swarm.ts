@@ -17,6 +17,8 @@ import { restartEtcdMember } from './manager/etcd-restart.js';
 import { relocateManager } from './manager/relocate.js';
 import { CertRenewal, type RenewalHost } from './node/cert-renewal.js';
 import { AgentServer, AGENT_PORT, type TaskLogSource } from './agent/agent-server.js';
+import { NetworkAttacher } from './agent/attacher.js';
+import * as atts from './manager/attachments.js';
 import { openLogs, type LogsRequest } from './manager/service-logs.js';
 import { NodeSession } from './agent/session.js';
 import { serveSession, sessionBye, type HeartbeatRecord, type SessionDeps } from './manager/sessions.js';
@@ -61,6 +63,15 @@ export class Swarm {
   private stopElection?: () => Promise<void>;
   localState: 'inactive' | 'pending' | 'active' | 'error' | 'locked' = 'inactive';
   private changingRole = false;
+  /** the engine's way to attach standalone containers to swarm networks (asks a manager) */
+  readonly attacher = new NetworkAttacher({
+    managers: () => {
+      const s = this.state;
+      return s ? [...s.managers].sort((a, b) => Number(b.nodeId === s.nodeId) - Number(a.nodeId === s.nodeId)).map((m) => m.addr) : [];
+    },
+    certs: () => this.certs,
+    localAddr: () => this.state?.advertiseAddr.split(':')[0] ?? '',
+  });
   private taskTimer?: NodeJS.Timeout;
   private reconciling = false;
   /** the unlock key the key file is encrypted with ('' = plaintext) */
@@ -284,11 +295,19 @@ export class Swarm {
     c.route('POST /etcd/promote', 'manager', (body) => this.store!.promoteMember(String(body?.name ?? '')));
     c.route('POST /leave', 'node', (_b, peer) => this.acceptLeave(peer!.nodeId));
     c.route('POST /assignments', 'node', async (body, peer) => {
+      // the attachments the node's containers still hold: the others it had are released
+      if (Array.isArray(body?.attachments)) {
+        await atts.pruneAttachments(this.store!, peer!.nodeId, body.attachments, await this.addrPools(this.store!))
+          .catch((err) => this.o.log.warn({ node: peer!.nodeId, err: (err as Error).message }, 'pruning network attachments failed'));
+      }
       const out = await svc.exchangeAssignments(this.store!, peer!.nodeId, body?.reports ?? []);
       // a state change may let the orchestrators move on (next update batch, restart): no need to wait for the timer
       if (body?.reports?.length) this.kickLeader();
       return out;
     });
+    c.route('POST /attachments/lookup', 'node', (body) => atts.lookupNetwork(this.store!, String(body?.network ?? '')));
+    c.route('POST /attachments', 'node', async (body, peer) => atts.attachNetwork(this.store!, peer!.nodeId, body, await this.addrPools(this.store!)));
+    c.route('POST /attachments/detach', 'node', async (body, peer) => atts.detachNetwork(this.store!, peer!.nodeId, body, await this.addrPools(this.store!)));
     c.route('POST /renew', 'node', (body, peer) => this.acceptRenew(peer!.nodeId, body, peer!.role));
     c.route('POST /manager-ready', 'manager', (_b, peer) => this.acceptManagerReady(peer!.nodeId));
     c.route('POST /abandon-join', 'manager', async (_b, peer) => {
@@ -543,6 +562,7 @@ export class Swarm {
 
   private async acceptLeave(nodeId: string): Promise<unknown> {
     await this.store!.delete(KEY.heartbeat(nodeId));
+    await atts.releaseNodeAttachments(this.store!, nodeId, await this.addrPools(this.store!)).catch(() => undefined);
     await this.store!.update<NodeObject>(KEY.node(nodeId), (n) => ({ ...n, Status: { ...n.Status, State: 'down', Message: 'node left the swarm' } })).catch(() => undefined);
     return {};
   }
@@ -562,7 +582,8 @@ export class Swarm {
       const order = [...s.managers].sort((a, b) => Number(b.nodeId === s.nodeId) - Number(a.nodeId === s.nodeId));
       for (const m of order) {
         try {
-          const res = await controlCall<{ tasks: Assignment[]; networks: OverlayView[] }>(m.addr, '/assignments', { reports }, this.certs, 5000);
+          const attachments = this.o.taskEngine?.attachments?.();
+          const res = await controlCall<{ tasks: Assignment[]; networks: OverlayView[] }>(m.addr, '/assignments', { reports, ...(attachments ? { attachments } : {}) }, this.certs, 5000);
           // the overlay networks first: a task's container is created on them
           if (this.o.taskEngine?.syncNetworks) await this.o.taskEngine.syncNetworks(res.networks ?? [], s.advertiseAddr.split(':')[0]).catch((err) => this.o.log.warn({ err: (err as Error).message }, 'overlay network sync failed'));
           reports = await exec.reconcile(res.tasks ?? []);
@@ -760,6 +781,13 @@ export class Swarm {
     const wantSvc = filters.contains('service') ? svcIds(filters.get('service')) : undefined;
     const byId = new Map(services.map((x) => [x.ID, x as PlanService]));
     const wantNode = filters.contains('node') ? nodeIds(filters.get('node')) : undefined;
+    // standalone containers' network attachments are tasks of the `attachment` runtime in Docker;
+    // they are listed only when asked for (the CLIs' task tables expect a service behind each task)
+    if (filters.contains('runtime') && filters.get('runtime').includes('attachment')) {
+      const networks = new Map((await nets.listNetworks(store)).map((n) => [n.Id, n]));
+      return (await atts.listAttachments(store)).filter((a) => (!wantNode || wantNode.has(a.NodeID)) && (!filters.contains('id') || filters.get('id').some((v) => a.ID.startsWith(v))))
+        .map((a) => atts.attachmentTask(a, networks.get(a.NetworkID)));
+    }
     return tasks.filter((t) => {
       if (wantSvc && !wantSvc.has(t.ServiceID)) return false;
       if (wantNode && (!t.NodeID || !wantNode.has(t.NodeID))) return false;
@@ -889,6 +917,7 @@ export class Swarm {
     }
     await store.delete(KEY.node(n.ID));
     await store.delete(KEY.heartbeat(n.ID));
+    await atts.releaseNodeAttachments(store, n.ID, await this.addrPools(store)).catch(() => undefined);
   }
 
   /** The Swarm part of GET /info. */

@@ -51,7 +51,7 @@ export function registerSwarmRoutes(r: Router, swarm: Swarm): void {
   r.delete('/services/:id', async (ctx) => { await swarm.removeService(ctx.params.id); ctx.status = 200; });
   r.get('/tasks', (ctx) => {
     const f = parseFilters(ctx.query.get('filters'));
-    f.validate(['desired-state', 'id', 'label', 'name', 'node', 'service', '_up-to-date']);
+    f.validate(['desired-state', 'id', 'label', 'name', 'node', 'runtime', 'service', '_up-to-date']);
     return swarm.listTasks(f);
   });
   r.get('/tasks/:id', (ctx) => swarm.getTask(ctx.params.id));

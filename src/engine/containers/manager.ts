@@ -122,8 +122,10 @@ export class ContainerManager {
     const hostConfig = defaultHostConfig(body.HostConfig);
     const config = mergeConfig(body, img.config?.config ?? img.config?.Config ?? {});
     if (!config.Hostname) config.Hostname = id.slice(0, 12);
-    this.validateNetworkMode(hostConfig.NetworkMode);
-    const networkSettings = this.o.networks.settingsForCreate(hostConfig, body.NetworkingConfig, id);
+    // swarm networks this node does not carry yet are looked up on a manager (attached at start)
+    const remote = await this.o.networks.swarmNetworksFor(hostConfig, body.NetworkingConfig);
+    if (!remote.has(hostConfig.NetworkMode)) this.validateNetworkMode(hostConfig.NetworkMode);
+    const networkSettings = this.o.networks.settingsForCreate(hostConfig, body.NetworkingConfig, id, remote);
     const mountPoints = await resolveMounts({ containerId: id, hostConfig, config, volumes: this.o.volumes, findContainer: (r) => this.store.find(r) });
     const dir = this.store.dir(id);
     const argv = [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])];

@@ -73,23 +73,32 @@ export function insideCommand(cfg: IfaceConfig, renameFrom?: string): { args: st
   batch.push(`link set ${cfg.ifname} address ${cfg.mac}`, `addr add ${cfg.cidr} dev ${cfg.ifname}`, `link set ${cfg.ifname} up`);
   if (cfg.gateway) batch.push(`route replace default via ${cfg.gateway} dev ${cfg.ifname}`);
   if (!cfg.dnsTo) return { args: ['ip', '-batch', '-'], input: batch.join('\n') + '\n' };
+  const lines = ['set -e', `ip -batch - <<'EOF'`, ...batch, 'EOF', ...dnsLines(cfg.ifname, cfg.dnsTo)];
+  return { args: ['sh', '-s'], input: lines.join('\n') + '\n' };
+}
+
+/** 127.0.0.11:53 in the container's namespace goes to `dnsTo` (the embedded DNS) through `ifname`. */
+function dnsLines(ifname: string, dnsTo: string): string[] {
   // route_localnet lets the 127.0.0.1-sourced query be routed out before it is masqueraded.
-  const lines = ['set -e', `ip -batch - <<'EOF'`, ...batch, 'EOF', `echo 1 > /proc/sys/net/ipv4/conf/${cfg.ifname}/route_localnet`];
-  lines.push(`nft -f - <<'EOF'
+  return [`echo 1 > /proc/sys/net/ipv4/conf/${ifname}/route_localnet`, `nft -f - <<'EOF'
 table ip shoal-dns
 delete table ip shoal-dns
 table ip shoal-dns {
   chain output {
     type nat hook output priority -100; policy accept;
-    ip daddr 127.0.0.11 meta l4proto { tcp, udp } th dport 53 dnat to ${cfg.dnsTo}:53
+    ip daddr 127.0.0.11 meta l4proto { tcp, udp } th dport 53 dnat to ${dnsTo}:53
   }
   chain postrouting {
     type nat hook postrouting priority 100; policy accept;
-    ip saddr 127.0.0.0/8 ip daddr ${cfg.dnsTo} masquerade
+    ip saddr 127.0.0.0/8 ip daddr ${dnsTo} masquerade
   }
 }
-EOF`);
-  return { args: ['sh', '-s'], input: lines.join('\n') + '\n' };
+EOF`];
+}
+
+/** A running container joins a network that brings the embedded DNS: its queries go to `dnsTo` from now on. */
+export async function redirectDns(netns: string, ifname: string, dnsTo: string): Promise<void> {
+  await runOk('nsenter', [`--net=${netns}`, 'sh', '-s'], { input: ['set -e', ...dnsLines(ifname, dnsTo)].join('\n') + '\n' });
 }
 
 async function configureInside(netns: string, cfg: IfaceConfig, renameFrom?: string): Promise<void> {

@@ -10,7 +10,7 @@ import { Filters } from '../images/filters.js';
 import { EmbeddedDns } from './dns-server.js';
 import { applyRuleset, buildRuleset, type FwBridge, type FwPort } from './firewall.js';
 import { contains, DEFAULT_POOLS, firstHost, formatCidr, intToIp, ipToInt, macFor, nextFree, overlaps, parseCidr, pickSubnet, type AddressPool, type Cidr } from './ipam.js';
-import { addMacvlan, addVeth, deleteInside, deleteLink, ensureBridge, ensureParent, sysctl } from './links.js';
+import { addMacvlan, addVeth, deleteInside, deleteLink, ensureBridge, ensureParent, redirectDns, sysctl } from './links.js';
 import { PortAllocator, requestedPorts, validatePortBindings } from './ports.js';
 import { applyOverlay, DEFAULT_OVERLAY_MTU, overlayLinkNames, removeOverlay } from './overlay.js';
 import { applyIngress, applyVips, INGRESS_TABLE, removeLbTable, VIP_TABLE } from './service-lb.js';
@@ -29,6 +29,19 @@ export interface SwarmNetworkView {
   mesh?: { name: string; proto: 'tcp' | 'udp' | 'sctp'; publishedPort: number; targetPort: number; backends: string[] }[];
 }
 
+/**
+ * A standalone container's way onto a swarm network: a network attachment asked of a manager (set
+ * by the daemon wiring; it answers only while this node is in a swarm).
+ */
+export interface SwarmAttacher {
+  inSwarm(): boolean;
+  /** the swarm network `ref` names (ID, name, ID prefix), before anything is on it; undefined: none */
+  find(ref: string): Promise<SwarmNetworkView | undefined>;
+  /** an address on the network for the container and the network as this node now sees it (`localAddr`: its VTEP) */
+  attach(req: { network: string; containerId: string; name: string; aliases: string[]; address?: string }): Promise<{ address: string; network: SwarmNetworkView; localAddr: string }>;
+  detach(networkId: string, containerId: string): Promise<void>;
+}
+
 // Networks on one host: the predefined `bridge`, `host` and `none`, user-defined bridge and
 // macvlan networks; the endpoints containers have on them (an address, an interface in the
 // container's namespace), published ports, the nftables ruleset and the embedded DNS.
@@ -38,7 +51,8 @@ export interface NetworkRecord {
   Name: string;
   Id: string;
   Created: string;
-  Scope: 'local';
+  /** swarm: a node's copy of a swarm network */
+  Scope: 'local' | 'swarm';
   Driver: string;
   EnableIPv6: boolean;
   IPAM: { Driver: string; Options: Record<string, string> | null; Config: { Subnet: string; Gateway?: string; IPRange?: string }[] };
@@ -75,6 +89,8 @@ export class NetworkManager {
   readonly dns: EmbeddedDns;
   /** Set by the daemon wiring: every container record. */
   containers: () => ContainerRecord[] = () => [];
+  /** Set by the daemon wiring: attachments of standalone containers to swarm networks. */
+  swarm?: SwarmAttacher;
   private dir: string;
   private mtu: number;
   private fwQueue: Promise<void> = Promise.resolve();
@@ -346,8 +362,8 @@ export class NetworkManager {
 
   // ---------- endpoints ----------
 
-  /** NetworkSettings of a new container; validates the networks it names. */
-  settingsForCreate(hostConfig: any, networkingConfig: any, containerId: string): any {
+  /** NetworkSettings of a new container; validates the networks it names (`remote`: swarm networks not carried here). */
+  settingsForCreate(hostConfig: any, networkingConfig: any, containerId: string, remote = new Map<string, NetworkRecord>()): any {
     const mode: string = hostConfig.NetworkMode || 'default';
     validatePortBindingsOr400(hostConfig.PortBindings);
     const settings: any = {
@@ -356,10 +372,13 @@ export class NetworkManager {
       GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', MacAddress: '', Networks: {},
     };
     if (mode.startsWith('container:')) return settings;
-    const primary = this.networkForMode(mode)!;
+    const primary = remote.get(mode) ?? this.networkForMode(mode)!;
     const eps: Record<string, any> = networkingConfig?.EndpointsConfig ?? {};
-    const byKey = (k: string) => this.networkForMode(k) ?? this.get(k);
+    const byKey = (k: string) => remote.get(k) ?? this.networkForMode(k) ?? this.get(k);
     const order = [primary, ...Object.keys(eps).map(byKey).filter((n) => n.Id !== primary.Id)];
+    // like Docker's docker_gwbridge: a container only on overlays also gets the default bridge, its
+    // way out and its way to the embedded DNS (overlays have no address on any host), as tasks do
+    if (order.every((n) => n.Driver === 'overlay') && order.some((n) => !n.Internal)) order.push(this.byName('bridge')!);
     if ((primary.Driver === 'host' || primary.Driver === 'null') && order.length > 1) {
       throw new BadRequest(`container cannot be disconnected from host network or connected to host network`);
     }
@@ -392,6 +411,9 @@ export class NetworkManager {
 
   /** At start: an interface on every network of the container, then its published ports. */
   async attachAll(c: ContainerRecord, netns: string): Promise<void> {
+    // a standalone container's swarm networks first: the manager gives the addresses, and the networks come with them
+    const given = new Map<string, string>();
+    for (const [name, ep] of Object.entries<any>(c.NetworkSettings.Networks ?? {})) if (this.needsAttachment(c, name, ep)) given.set(...await this.attachSwarm(c, name, ep));
     const names = Object.keys(c.NetworkSettings.Networks ?? {});
     let gatewaySet = false;
     for (const name of names) {
@@ -400,21 +422,22 @@ export class NetworkManager {
       if (n.Driver === 'host' || n.Driver === 'null') continue;
       // overlays have no gateway on any host: the way out is another network (the default bridge)
       const wantGw = !gatewaySet && !n.Internal && n.Driver !== 'overlay';
-      await this.attachOne(c, n, netns, wantGw);
+      await this.attachOne(c, n, netns, wantGw, given.get(n.Id));
       if (wantGw) gatewaySet = true;
     }
     await this.publish(c);
   }
 
-  private async attachOne(c: ContainerRecord, n: NetworkRecord, netns: string, defaultRoute: boolean): Promise<void> {
+  /** `address`: given by the swarm (an attachment), not picked here. */
+  private async attachOne(c: ContainerRecord, n: NetworkRecord, netns: string, defaultRoute: boolean, address?: string): Promise<void> {
     const ep = c.NetworkSettings.Networks[n.Name];
     const cfg = n.IPAM.Config[0];
     const subnet = parseCidr(cfg.Subnet);
     const used = new Set<number>();
     if (cfg.Gateway) used.add(ipToInt(cfg.Gateway));
-    for (const o of this.attached(n)) used.add(ipToInt(o.NetworkSettings.Networks[n.Name].IPAddress));
+    for (const o of this.attached(n)) if (o.Id !== c.Id) used.add(ipToInt(o.NetworkSettings.Networks[n.Name].IPAddress));
     let ip: number;
-    const fixed = ep.IPAMConfig?.IPv4Address;
+    const fixed = address ?? ep.IPAMConfig?.IPv4Address;
     if (fixed) {
       ip = ipToInt(fixed);
       if (used.has(ip)) throw new Forbidden(`Address already in use`);
@@ -494,6 +517,7 @@ export class NetworkManager {
 
   /** At exit: addresses and ports go back; the namespace (and its interfaces) is removed by the caller. */
   async releaseAll(c: ContainerRecord): Promise<void> {
+    await this.detachSwarm(c);
     const hadPorts = Object.values(c.NetworkSettings?.Ports ?? {}).some((l) => (l as unknown[] | null)?.length);
     for (const [key, list] of Object.entries(c.NetworkSettings?.Ports ?? {})) {
       const proto = key.split('/')[1];
@@ -513,7 +537,7 @@ export class NetworkManager {
 
   /** `network connect`: adds the endpoint; a running container gets its interface now. */
   async connect(c: ContainerRecord, ref: string, cfg: any): Promise<void> {
-    const n = this.get(ref);
+    const n = this.find(ref) ?? (await this.remoteSwarmNetwork(ref)) ?? this.get(ref);
     const mode: string = c.HostConfig.NetworkMode;
     if (mode === 'host' || mode === 'none' || mode.startsWith('container:') || n.Driver === 'host' || n.Driver === 'null') {
       throw new BadRequest(`container cannot be disconnected from host network or connected to host network`);
@@ -521,9 +545,19 @@ export class NetworkManager {
     if (c.NetworkSettings.Networks[n.Name]) throw new Forbidden(`endpoint with name ${c.Name.slice(1)} already exists in network ${n.Name}`);
     c.NetworkSettings.Networks[n.Name] = this.endpointSettings(n, cfg ?? {}, c.Id, c.HostConfig);
     if (c.State.Running && c.shoal.netnsPath) {
+      const ep = c.NetworkSettings.Networks[n.Name];
       try {
-        await this.attachOne(c, n, c.shoal.netnsPath, !Object.values(c.shoal.endpoints ?? {}).length && !n.Internal);
+        let target = n;
+        let address: string | undefined;
+        if (this.needsAttachment(c, n.Name, ep)) {
+          let id: string;
+          [id, address] = await this.attachSwarm(c, n.Name, ep);
+          target = this.get(id);
+        }
+        await this.attachOne(c, target, c.shoal.netnsPath, !Object.values(c.shoal.endpoints ?? {}).length && !target.Internal, address);
+        if (target.Driver === 'overlay') await this.redirectDnsForOverlay(c);
       } catch (e) {
+        await this.detachSwarm(c, ep.NetworkID);
         delete c.NetworkSettings.Networks[n.Name];
         throw e;
       }
@@ -532,7 +566,13 @@ export class NetworkManager {
 
   async disconnect(c: ContainerRecord, ref: string, force: boolean): Promise<void> {
     const n = this.find(ref);
-    if (!n) { if (force) return; throw new NotFound(`network ${ref} not found`); }
+    if (!n) {
+      // a stopped container's endpoint on a swarm network this node does not carry (any more)
+      const key = Object.keys(c.NetworkSettings.Networks ?? {}).find((k) => !this.nets.has(c.NetworkSettings.Networks[k].NetworkID) && (k === ref || c.NetworkSettings.Networks[k].NetworkID?.startsWith(ref)));
+      if (key) { await this.detachSwarm(c, c.NetworkSettings.Networks[key].NetworkID); delete c.NetworkSettings.Networks[key]; return; }
+      if (force) return;
+      throw new NotFound(`network ${ref} not found`);
+    }
     const ep = c.NetworkSettings.Networks[n.Name];
     if (!ep) throw new Forbidden(`container ${c.Id} is not connected to network ${n.Name}`);
     if (n.Driver === 'host' || n.Driver === 'null') throw new BadRequest(`container cannot be disconnected from host network or connected to host network`);
@@ -541,6 +581,7 @@ export class NetworkManager {
       await deleteInside(c.shoal.netnsPath, e.ifname);
       delete c.shoal.endpoints![n.Id];
     }
+    await this.detachSwarm(c, n.Id);
     delete c.NetworkSettings.Networks[n.Name];
     this.o.events.emit('network', 'disconnect', n.Id, { container: c.Id, name: n.Name, type: n.Driver });
     await this.syncFirewall();
@@ -606,15 +647,12 @@ export class NetworkManager {
    * the peers, the names the embedded DNS answers, and the VIP tables of the containers on them.
    * Overlays no task needs any more go away once no container is attached.
    */
-  syncSwarmNetworks(views: SwarmNetworkView[], localAddr: string): Promise<void> {
+  syncSwarmNetworks(want: SwarmNetworkView[] | ((current: SwarmNetworkView[]) => SwarmNetworkView[]), localAddr: string): Promise<void> {
     const next = this.overlayQueue.then(async () => {
+      const views = typeof want === 'function' ? want(this.swarmViews) : want;
       for (const v of views) {
         const links = overlayLinkNames(v.id);
-        if (!this.nets.has(v.id)) {
-          const rec = this.record(v.name, 'overlay', { 'com.docker.network.driver.overlay.vxlanid_list': String(v.vni) });
-          Object.assign(rec, { Id: v.id, Scope: 'swarm', Attachable: v.attachable, Internal: v.internal, Ingress: !!v.hostIp && !!v.mesh, IPAM: { Driver: 'default', Options: null, Config: [{ Subnet: v.subnet, Gateway: v.gateway }] }, shoal: { ifname: links.bridgeName } });
-          await this.save(rec);
-        }
+        if (!this.nets.has(v.id)) await this.save(this.swarmRecord(v));
         const peers = v.peers.map((p) => ({ ip: p.ip, mac: macFor(ipToInt(p.ip)), vtep: p.vtep }));
         const key = JSON.stringify([localAddr, v.vni, v.hostIp, peers]);
         if (this.overlayApplied.get(v.id) !== key) {
@@ -649,6 +687,102 @@ export class NetworkManager {
     });
     this.overlayQueue = next.catch(() => undefined);
     return next;
+  }
+
+  /** The local record of a swarm network (a node's copy, made where something uses it). */
+  private swarmRecord(v: SwarmNetworkView): NetworkRecord {
+    const rec = this.record(v.name, 'overlay', { 'com.docker.network.driver.overlay.vxlanid_list': String(v.vni) });
+    return Object.assign(rec, { Id: v.id, Scope: 'swarm' as const, Attachable: v.attachable, Internal: v.internal, Ingress: !!v.hostIp && !!v.mesh, IPAM: { Driver: 'default', Options: null, Config: [{ Subnet: v.subnet, Gateway: v.gateway }] }, shoal: { ifname: overlayLinkNames(v.id).bridgeName } });
+  }
+
+  // ---------- standalone containers on swarm networks (attachments) ----------
+
+  /** `<container id>/<network id>` of the attachments this engine was given and has not given back */
+  private held = new Set<string>();
+
+  private isTask(c: ContainerRecord): boolean { return !!c.Config?.Labels?.['com.docker.swarm.task.id']; }
+
+  /** Tasks get their addresses with their assignment; other containers ask a manager for each swarm network. */
+  private needsAttachment(c: ContainerRecord, name: string, ep: any): boolean {
+    if (this.isTask(c)) return false;
+    const n = this.nets.get(ep.NetworkID) ?? this.byName(name);
+    return n ? n.Scope === 'swarm' : !!this.swarm?.inSwarm();
+  }
+
+  /** A swarm network this node does not carry, as a record not saved (a container names it before it is attached). */
+  private async remoteSwarmNetwork(ref: string): Promise<NetworkRecord | undefined> {
+    if (!ref || !this.swarm?.inSwarm()) return undefined;
+    const v = await this.swarm.find(ref);
+    return v && this.swarmRecord(v);
+  }
+
+  /** The swarm networks a new container names that this node does not carry (looked up on a manager). */
+  async swarmNetworksFor(hostConfig: any, networkingConfig: any): Promise<Map<string, NetworkRecord>> {
+    const out = new Map<string, NetworkRecord>();
+    const mode = String(hostConfig?.NetworkMode || 'default');
+    const refs = [...(mode === 'default' || mode.startsWith('container:') ? [] : [mode]), ...Object.keys(networkingConfig?.EndpointsConfig ?? {})];
+    for (const ref of refs) {
+      if (out.has(ref) || this.find(ref) || PREDEFINED.includes(ref)) continue;
+      const rec = await this.remoteSwarmNetwork(ref);
+      if (rec) out.set(ref, rec);
+    }
+    return out;
+  }
+
+  /**
+   * Attaches the container to the swarm network `name`: the manager's address for it, and the
+   * network made present here. Returns [network id, address].
+   */
+  private async attachSwarm(c: ContainerRecord, name: string, ep: any): Promise<[string, string]> {
+    if (!this.swarm?.inSwarm()) throw new ServerError(`Could not attach to network ${name}: this node is not part of a swarm`);
+    const r = await this.swarm.attach({ network: name, containerId: c.Id, name: c.Name.slice(1), aliases: ep.Aliases ?? [], address: ep.IPAMConfig?.IPv4Address || undefined });
+    const id = r.network.id;
+    this.held.add(`${c.Id}/${id}`);
+    // the address is the container's from now on: a sync pass that predates the attachment keeps the network
+    Object.assign(ep, { NetworkID: id, IPAddress: r.address });
+    try {
+      await this.syncSwarmNetworks((cur) => [...cur.filter((v) => v.id !== id), r.network], r.localAddr);
+    } catch (e) {
+      await this.detachSwarm(c, id);
+      ep.IPAddress = '';
+      throw e;
+    }
+    return [id, r.address];
+  }
+
+  /** Gives the container's attachments (or the one on `networkId`) back; a manager that cannot be told hears it from the next report. */
+  private async detachSwarm(c: ContainerRecord, networkId?: string): Promise<void> {
+    if (!this.swarm || this.isTask(c)) return;
+    for (const ep of Object.values<any>(c.NetworkSettings?.Networks ?? {})) {
+      if (networkId && ep.NetworkID !== networkId) continue;
+      const key = `${c.Id}/${ep.NetworkID}`;
+      if (!this.held.delete(key) && !(ep.IPAddress && this.nets.get(ep.NetworkID)?.Scope === 'swarm')) continue;
+      await this.swarm.detach(ep.NetworkID, c.Id).catch((err) => this.o.log.warn({ container: c.Id, network: ep.NetworkID, err: (err as Error).message }, 'network detach failed'));
+    }
+  }
+
+  /** What this node's standalone containers hold, for the manager to release the rest. */
+  swarmAttachments(): { networkId: string; containerId: string }[] {
+    const out = new Map<string, { networkId: string; containerId: string }>();
+    for (const k of this.held) out.set(k, { containerId: k.split('/')[0], networkId: k.split('/')[1] });
+    for (const c of this.containers()) {
+      if (this.isTask(c)) continue;
+      for (const ep of Object.values<any>(c.NetworkSettings?.Networks ?? {})) {
+        if (ep.IPAddress && this.nets.get(ep.NetworkID)?.Scope === 'swarm') out.set(`${c.Id}/${ep.NetworkID}`, { containerId: c.Id, networkId: ep.NetworkID });
+      }
+    }
+    return [...out.values()];
+  }
+
+  /** A running container joining an overlay needs the embedded DNS: through its default bridge endpoint. */
+  private async redirectDnsForOverlay(c: ContainerRecord): Promise<void> {
+    const br = this.byName('bridge');
+    const e = br && c.shoal.endpoints?.[br.Id];
+    const gw = br?.IPAM.Config[0]?.Gateway;
+    if (this.hasDnsRedirect(c) || !e || !gw || !c.shoal.netnsPath) return;
+    await this.dns.listen(gw);
+    await redirectDns(c.shoal.netnsPath, e.ifname, gw);
+    e.dns = true;
   }
 
   /** Each running container on an overlay balances the VIPs of the services on its networks. */

@@ -30,6 +30,8 @@ export interface TaskEngine {
   hasImage(ref: string): boolean;
   /** makes this node carry exactly these overlay networks (peers, names, VIPs); `localAddr` is its VTEP */
   syncNetworks?(networks: import('../manager/net-allocator.js').OverlayView[], localAddr: string): Promise<void>;
+  /** the network attachments this node's standalone containers hold (reported with each assignments request) */
+  attachments?(): { networkId: string; containerId: string }[];
   create(body: any, name: string): Promise<string>;
   start(id: string): Promise<void>;
   stop(id: string, timeoutS: number): Promise<void>;

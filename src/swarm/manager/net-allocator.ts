@@ -4,6 +4,7 @@ import type { OverlayIpam } from './overlay-ipam.js';
 import type { PlanService, PlanTask } from './planner.js';
 import type { NodeObject } from './objects.js';
 import type { SwarmNetworkView } from '../../engine/networks/network-manager.js';
+import type { AttachmentObject } from './attachments.js';
 
 // The leader's network allocator, run with each reconcile pass (swarmkit's allocator): a service
 // on overlay networks gets a VIP on each (endpoint mode vip), each new task an address on each of
@@ -133,11 +134,20 @@ export function networkRef(n: SwarmNetwork): NetworkAttachment['Network'] {
 /** What a node needs to carry its tasks' networks: the engine's SwarmNetworkView. */
 export type OverlayView = SwarmNetworkView;
 
-/** The overlay networks `nodeId`'s tasks use, as that node should see them. */
-export function overlayViews(nodeId: string, tasks: (PlanTask & { NetworksAttachments?: NetworkAttachment[] })[], services: (PlanService & { Endpoint?: any })[], networks: SwarmNetwork[], nodes: NodeObject[], ipam?: OverlayIpam): OverlayView[] {
+/** A network as a node sees it before anything is on it: no peers, names or VIPs yet. */
+export function networkView(n: SwarmNetwork): OverlayView {
+  return {
+    id: n.Id, name: n.Name, vni: Number(n.Options['com.docker.network.driver.overlay.vxlanid_list']), subnet: n.IPAM.Config[0].Subnet,
+    gateway: n.IPAM.Config[0].Gateway, attachable: n.Attachable, internal: n.Internal, peers: [], names: {}, vips: [],
+  };
+}
+
+/** The overlay networks `nodeId`'s tasks and standalone containers use, as that node should see them. */
+export function overlayViews(nodeId: string, tasks: (PlanTask & { NetworksAttachments?: NetworkAttachment[] })[], services: (PlanService & { Endpoint?: any })[], networks: SwarmNetwork[], nodes: NodeObject[], ipam?: OverlayIpam, attachments: AttachmentObject[] = []): OverlayView[] {
   const live = (t: PlanTask) => t.DesiredState === 'running' && !['complete', 'shutdown', 'failed', 'rejected', 'orphaned'].includes(t.Status.State);
   const used = new Set<string>();
   for (const t of tasks) if (t.NodeID === nodeId && live(t)) for (const a of t.NetworksAttachments ?? []) used.add(a.Network.ID);
+  for (const a of attachments) if (a.NodeID === nodeId) used.add(a.NetworkID);
   const addr = new Map(nodes.map((n) => [n.ID, n.Status.Addr]));
   const svcName = new Map(services.map((s) => [s.ID, s.Spec.Name as string]));
   const out: OverlayView[] = [];
@@ -145,10 +155,7 @@ export function overlayViews(nodeId: string, tasks: (PlanTask & { NetworksAttach
     // every node carries the ingress network once it has its address there (the mesh answers everywhere)
     const myIngressIp = n.Ingress ? ipam?.addressOf(n.Id, `node:${nodeId}`) : undefined;
     if (!used.has(n.Id) && !myIngressIp) continue;
-    const v: OverlayView = {
-      id: n.Id, name: n.Name, vni: Number(n.Options['com.docker.network.driver.overlay.vxlanid_list']), subnet: n.IPAM.Config[0].Subnet,
-      gateway: n.IPAM.Config[0].Gateway, attachable: n.Attachable, internal: n.Internal, peers: [], names: {}, vips: [],
-    };
+    const v = networkView(n);
     const add = (name: string, ip: string) => { (v.names[name.toLowerCase()] ??= []).push(ip); };
     for (const t of tasks) {
       if (!live(t) || !t.NodeID) continue;
@@ -162,6 +169,13 @@ export function overlayViews(nodeId: string, tasks: (PlanTask & { NetworksAttach
       const s = services.find((x) => x.ID === t.ServiceID);
       if ((s?.Spec.EndpointSpec?.Mode ?? 'vip') === 'dnsrr') add(name, ip);
       for (const al of serviceNetworks(s?.Spec).find((x) => x.Target === n.Id)?.Aliases ?? []) if ((s?.Spec.EndpointSpec?.Mode ?? 'vip') === 'dnsrr') add(al, ip);
+    }
+    // standalone containers attached to it: reached and resolved (name, aliases) like tasks
+    for (const a of attachments) {
+      if (a.NetworkID !== n.Id) continue;
+      const ip = a.Address.split('/')[0];
+      if (a.NodeID !== nodeId && addr.get(a.NodeID)) v.peers.push({ ip, vtep: addr.get(a.NodeID)! });
+      for (const name of [a.Name, ...(a.Aliases ?? [])]) if (name) add(name, ip);
     }
     if (n.Ingress && ipam) {
       v.hostIp = myIngressIp;

@@ -8,7 +8,11 @@ import { OverlayIpam, type OverlayIpamState } from './overlay-ipam.js';
 // the cluster's overlay IPAM state (subnets, VNIs, VIP/task/node addresses) as one etcd key that
 // every change rewrites with compare-and-swap, so any manager (a new leader too) can allocate.
 
-export const NET = { network: (id: string) => `/shoal/networks/${id}`, networks: '/shoal/networks/', ipam: '/shoal/overlay-ipam' };
+export const NET = {
+  network: (id: string) => `/shoal/networks/${id}`, networks: '/shoal/networks/', ipam: '/shoal/overlay-ipam',
+  /** standalone containers' network attachments (attachments.ts) */
+  attachment: (id: string) => `/shoal/attachments/${id}`, attachments: '/shoal/attachments/',
+};
 const VXLAN_OPT = 'com.docker.network.driver.overlay.vxlanid_list';
 
 export interface SwarmNetwork {
@@ -73,11 +77,14 @@ export async function createNetwork(store: SwarmStore, body: any, pools: { pool?
   return { Id: id, Warning: '' };
 }
 
-/** DELETE /networks/{id}: refused while a service uses the network. */
+/** DELETE /networks/{id}: refused while a service or a standalone container uses the network. */
 export async function removeNetwork(store: SwarmStore, ref: string, services: { ID: string; Spec: any }[], pools: { pool?: string[]; size?: number }): Promise<void> {
   const n = await findNetwork(store, ref);
   const user = services.find((s) => (s.Spec.TaskTemplate?.Networks ?? s.Spec.Networks ?? []).some((a: any) => a.Target === n.Id || a.Target === n.Name));
   if (user) throw new Forbidden(`rpc error: code = FailedPrecondition desc = network ${n.Id} is in use by service ${user.ID}`);
+  // a standalone container attached to it holds an attachment task (swarmkit's words for it)
+  const att = (await store.list<{ ID: string; NetworkID: string }>(NET.attachments)).find((a) => a.NetworkID === n.Id);
+  if (att) throw new Forbidden(`rpc error: code = FailedPrecondition desc = network ${n.Id} is in use by task ${att.ID}`);
   await store.delete(NET.network(n.Id));
   await withIpam(store, pools, (ipam) => ipam.releaseNetwork(n.Id));
 }

@@ -3,7 +3,8 @@ import type { SwarmStore } from '../backend.js';
 import type { Assignment, TaskStatusReport } from '../agent/executor.js';
 import { findByRef } from './find-ref.js';
 import { allocate, overlayViews, type OverlayView } from './net-allocator.js';
-import { listNetworks, readIpam } from './networks.js';
+import { listNetworks, NET, readIpam } from './networks.js';
+import type { AttachmentObject } from './attachments.js';
 import { KEY, newSwarmId, type NodeObject } from './objects.js';
 import { canonical, plan, stateRank, type PlanService, type PlanTask, type UpdateStatus } from './planner.js';
 
@@ -109,10 +110,10 @@ export async function exchangeAssignments(store: SwarmStore, nodeId: string, rep
     NodeID: nodeId, DesiredState: t.DesiredState, Spec: t.Spec, State: t.Status.State, Networks: (t as any).NetworksAttachments as Assignment['Networks'],
     HostPorts: (services.find((s) => s.ID === t.ServiceID)?.Spec.EndpointSpec?.Ports ?? []).filter((p: any) => p.PublishMode === 'host'),
   }));
-  // the overlay networks this node's tasks are on: who else is on them, and their names
+  // the overlay networks this node's tasks and containers are on: who else is on them, and their names
   const all = await listNetworks(store);
   const networks: OverlayView[] = all.length
-    ? overlayViews(nodeId, tasks as any, services as any, all, await store.list<NodeObject>(KEY.nodes), await readIpam(store)) : [];
+    ? overlayViews(nodeId, tasks as any, services as any, all, await store.list<NodeObject>(KEY.nodes), await readIpam(store), await store.list<AttachmentObject>(NET.attachments)) : [];
   return { tasks: mine, networks };
 }
 
