@@ -4,6 +4,7 @@ import type { OverlayIpam } from './overlay-ipam.js';
 import type { PlanService, PlanTask } from './planner.js';
 import type { NodeObject } from './objects.js';
 import type { SwarmNetworkView } from '../../engine/networks/network-manager.js';
+import { isEncrypted } from '../../engine/networks/wireguard.js';
 
 // The leader's network allocator, run with each reconcile pass (swarmkit's allocator): a service
 // on overlay networks gets a VIP on each (endpoint mode vip), each new task an address on each of
@@ -134,7 +135,7 @@ export function networkRef(n: SwarmNetwork): NetworkAttachment['Network'] {
 export type OverlayView = SwarmNetworkView;
 
 /** The overlay networks `nodeId`'s tasks use, as that node should see them. */
-export function overlayViews(nodeId: string, tasks: (PlanTask & { NetworksAttachments?: NetworkAttachment[] })[], services: (PlanService & { Endpoint?: any })[], networks: SwarmNetwork[], nodes: NodeObject[], ipam?: OverlayIpam): OverlayView[] {
+export function overlayViews(nodeId: string, tasks: (PlanTask & { NetworksAttachments?: NetworkAttachment[] })[], services: (PlanService & { Endpoint?: any })[], networks: SwarmNetwork[], nodes: NodeObject[], ipam?: OverlayIpam, tunnels: Map<string, string> = new Map()): OverlayView[] {
   const live = (t: PlanTask) => t.DesiredState === 'running' && !['complete', 'shutdown', 'failed', 'rejected', 'orphaned'].includes(t.Status.State);
   const used = new Set<string>();
   for (const t of tasks) if (t.NodeID === nodeId && live(t)) for (const a of t.NetworksAttachments ?? []) used.add(a.Network.ID);
@@ -145,9 +146,13 @@ export function overlayViews(nodeId: string, tasks: (PlanTask & { NetworksAttach
     // every node carries the ingress network once it has its address there (the mesh answers everywhere)
     const myIngressIp = n.Ingress ? ipam?.addressOf(n.Id, `node:${nodeId}`) : undefined;
     if (!used.has(n.Id) && !myIngressIp) continue;
+    // encrypted: the VTEPs are the nodes' WireGuard tunnel addresses (nodes without one are left out)
+    const encrypted = isEncrypted(n.Options);
+    const vtepOf = (id: string) => (encrypted ? tunnels.get(id) : addr.get(id));
     const v: OverlayView = {
       id: n.Id, name: n.Name, vni: Number(n.Options['com.docker.network.driver.overlay.vxlanid_list']), subnet: n.IPAM.Config[0].Subnet,
       gateway: n.IPAM.Config[0].Gateway, attachable: n.Attachable, internal: n.Internal, peers: [], names: {}, vips: [],
+      ...(encrypted ? { encrypted, localVtep: tunnels.get(nodeId) } : {}),
     };
     const add = (name: string, ip: string) => { (v.names[name.toLowerCase()] ??= []).push(ip); };
     for (const t of tasks) {
@@ -155,7 +160,7 @@ export function overlayViews(nodeId: string, tasks: (PlanTask & { NetworksAttach
       const a = (t.NetworksAttachments ?? []).find((x) => x.Network.ID === n.Id);
       if (!a) continue;
       const ip = a.Addresses[0].split('/')[0];
-      if (t.NodeID !== nodeId && addr.get(t.NodeID)) v.peers.push({ ip, vtep: addr.get(t.NodeID)! });
+      if (t.NodeID !== nodeId && vtepOf(t.NodeID)) v.peers.push({ ip, vtep: vtepOf(t.NodeID)! });
       const name = svcName.get(t.ServiceID) ?? '';
       add(`tasks.${name}`, ip);
       add(`${name}.${t.Slot ?? t.NodeID}.${t.ID}`, ip);
@@ -167,7 +172,7 @@ export function overlayViews(nodeId: string, tasks: (PlanTask & { NetworksAttach
       v.hostIp = myIngressIp;
       for (const other of nodes) {
         const ip = other.ID !== nodeId ? ipam.addressOf(n.Id, `node:${other.ID}`) : undefined;
-        if (ip && addr.get(other.ID)) v.peers.push({ ip, vtep: addr.get(other.ID)! });
+        if (ip && vtepOf(other.ID)) v.peers.push({ ip, vtep: vtepOf(other.ID)! });
       }
       v.mesh = [];
       for (const s of services) {
