@@ -6,8 +6,9 @@
 //   a. the ingress port on h3 (a node without a task), from the lab namespace
 //   b. the VIP, from the client task's network namespace (nft DNAT in that namespace)
 //   c. one task's overlay address directly, from the same namespace
-// and bulk throughput (a 20 MB file over HTTP) container to container over the overlay (VXLAN)
-// versus host to host over the lab bridge. Docker 20.10 cannot do a. and b. on this kernel (no
+// and bulk throughput (a 20 MB file over HTTP) container to container over the overlay (VXLAN),
+// over an encrypted overlay (`-o encrypted`: VXLAN inside WireGuard; wireguard-go where the kernel
+// has no WireGuard) and host to host over the lab bridge, plus c. over the encrypted overlay. Docker 20.10 cannot do a. and b. on this kernel (no
 // IPVS: ports refuse, VIPs answer "No route to host"); its host-mode figure is quoted from
 // /work/shared/lab/baseline-docker-20.10.md. Run after `bash scripts/setup.sh`: node bench/overlay.mjs
 import { createSwarmLab } from '../dist/test/harness/swarm.js';
@@ -36,9 +37,10 @@ try {
     return r.stdout.trim();
   };
   await d(h1, ['network', 'create', '-d', 'overlay', 'benchnet']);
+  await d(h1, ['network', 'create', '-d', 'overlay', '-o', 'encrypted', 'benchsec']);
   const HTTPD = 'mkdir -p /www && echo hello > /www/index.html && dd if=/dev/zero of=/www/big bs=1M count=20 2>/dev/null && exec httpd -f -p 80 -h /www';
-  await d(h1, ['service', 'create', '--detach', '--name', 'web', '--replicas', '3', '--network', 'benchnet', '-p', '8080:80', '--constraint', 'node.hostname!=h3', 'busybox', 'sh', '-c', HTTPD]);
-  await d(h1, ['service', 'create', '--detach', '--name', 'client', '--network', 'benchnet', '--constraint', 'node.hostname==h2', 'busybox', 'sleep', '3600']);
+  await d(h1, ['service', 'create', '--detach', '--name', 'web', '--replicas', '3', '--network', 'benchnet', '--network', 'benchsec', '-p', '8080:80', '--constraint', 'node.hostname!=h3', 'busybox', 'sh', '-c', HTTPD]);
+  await d(h1, ['service', 'create', '--detach', '--name', 'client', '--network', 'benchnet', '--network', 'benchsec', '--constraint', 'node.hostname==h2', 'busybox', 'sleep', '3600']);
   await until('4 tasks running', async () => (await d(h1, ['service', 'ls', '--format', '{{.Replicas}}'])).split('\n').sort().join(' ') === '1/1 3/3');
   const clientId = await until('client container', async () => d(h2, ['ps', '-q', '--filter', 'label=com.docker.swarm.service.name=client']));
   const pid = await d(h2, ['inspect', '-f', '{{.State.Pid}}', clientId]);
@@ -47,16 +49,23 @@ try {
   const vip = JSON.parse(await d(h1, ['service', 'inspect', '-f', '{{json .Endpoint.VirtualIPs}}', 'web'])).find((v) => v.NetworkID === netId).Addr.split('/')[0];
   // a task on the other host (h1), so the direct path crosses VXLAN like most VIP connections
   const webOnH1 = (await d(h1, ['ps', '-q', '--filter', 'label=com.docker.swarm.service.name=web'])).split('\n')[0];
-  const taskIp = JSON.parse(await d(h1, ['inspect', webOnH1]))[0].NetworkSettings.Networks.benchnet.IPAddress;
+  const webNets = JSON.parse(await d(h1, ['inspect', webOnH1]))[0].NetworkSettings.Networks;
+  const taskIp = webNets.benchnet.IPAddress;
+  const secIp = webNets.benchsec.IPAddress;
+  const wgImpl = (await h1.exec(['ip', '-d', '-j', 'link', 'show', 'dev', 'wg-shoal'])).stdout.includes('"info_kind":"wireguard"') ? 'kernel WireGuard' : 'wireguard-go';
   await until('mesh answers on h3', async () => (await lab.exec(['curl', '-s', '-m', '2', `http://${h3.addr}:8080/`])).stdout.includes('hello'));
   await until('VIP answers', async () => wrkOut(inClient(['wget', '-qO-', `http://${vip}/`])).includes('hello'));
+  await until('encrypted overlay answers', async () => { try { return wrkOut(inClient(['wget', '-qO-', `http://${secIp}/`])).includes('hello'); } catch { return false; } });
   const wrk = (url) => ['wrk', '-t2', `-c${CONNS}`, `-d${DURATION}s`, url];
   res.a = rps(wrkOut(['ip', 'netns', 'exec', lab.name, ...wrk(`http://${h3.addr}:8080/`)]));
   res.b = rps(wrkOut(inClient(wrk(`http://${vip}/`))));
   res.c = rps(wrkOut(inClient(wrk(`http://${taskIp}/`))));
+  res.cSec = rps(wrkOut(inClient(wrk(`http://${secIp}/`))));
   // bulk: 20 MB per request, 2 connections
   const bulk = (url) => ['wrk', '-t1', '-c2', `-d${DURATION}s`, url];
   res.overlay = mbps(wrkOut(inClient(bulk(`http://${taskIp}/big`))));
+  res.encrypted = mbps(wrkOut(inClient(bulk(`http://${secIp}/big`))));
+  res.wgImpl = wgImpl;
   // host to host over the lab bridge: busybox httpd in h1's host namespace, client in h2's
   await h1.execOk(['sh', '-c', 'mkdir -p /tmp/bench-www && dd if=/dev/zero of=/tmp/bench-www/big bs=1M count=20 2>/dev/null']);
   const srv = h1.exec(['busybox', 'timeout', String(DURATION + 15), 'busybox', 'httpd', '-f', '-p', '9090', '-h', '/tmp/bench-www']);
@@ -74,5 +83,12 @@ console.log('|---|---|---|---|');
 console.log(`| a. ingress port on h3 (no task there), from the lab netns | ${res.a.toFixed(0)} | ${pct(res.a)} | refused (no IPVS) |`);
 console.log(`| b. service VIP from a task on h2 | ${res.b.toFixed(0)} | ${pct(res.b)} | "No route to host" (no IPVS) |`);
 console.log(`| c. one task's overlay address directly (h2 -> h1, VXLAN) | ${res.c.toFixed(0)} | 100% | works (task IPs), not measured here |`);
+console.log(`| c'. the same over an encrypted overlay (VXLAN in ${res.wgImpl}) | ${res.cSec.toFixed(0)} | ${pct(res.cSec)} | - |`);
 console.log(`| Docker's only working publish path: host mode, one httpd | - | - | 1454 (baseline-docker-20.10.md) |`);
-console.log(`\nbulk HTTP (20 MB file, 2 connections): overlay container->container ${res.overlay.toFixed(0)} Mbit/s; lab bridge host->host ${res.bridge.toFixed(0)} Mbit/s (${Math.round((100 * res.overlay) / res.bridge)}%)`);
+const ofBridge = (x) => `${Math.round((100 * x) / res.bridge)}% of the lab bridge`;
+console.log(`\nbulk HTTP (20 MB file, 2 connections, container->container h2 -> h1 unless said):`);
+console.log(`| path | Mbit/s | |`);
+console.log(`|---|---|---|`);
+console.log(`| lab bridge, host->host | ${res.bridge.toFixed(0)} | 100% |`);
+console.log(`| plain overlay (VXLAN) | ${res.overlay.toFixed(0)} | ${ofBridge(res.overlay)} |`);
+console.log(`| encrypted overlay (VXLAN in ${res.wgImpl}) | ${res.encrypted.toFixed(0)} | ${ofBridge(res.encrypted)}, ${Math.round((100 * res.encrypted) / res.overlay)}% of plain |`);

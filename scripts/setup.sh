@@ -4,8 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PKGS=(runc conmon busybox-static iproute2 nftables socat tar attr util-linux procps file curl etcd-server etcd-client)
-[ "${SHOAL_SETUP_TEST:-0}" = 1 ] && PKGS+=(python3)
+# wireguard-go + wireguard-tools (wg): encrypted overlays, where the kernel has no WireGuard
+PKGS=(runc conmon busybox-static iproute2 nftables socat tar attr util-linux procps file curl etcd-server etcd-client wireguard-go wireguard-tools)
+# tcpdump: the encrypted overlay test looks at the wire
+[ "${SHOAL_SETUP_TEST:-0}" = 1 ] && PKGS+=(python3 tcpdump)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

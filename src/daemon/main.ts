@@ -19,6 +19,7 @@ import { EventBus } from '../engine/events.js';
 import { ImageStore } from '../engine/images/image-store.js';
 import { NetworkManager } from '../engine/networks/network-manager.js';
 import { Sandboxes } from '../engine/networks/sandbox.js';
+import { WireguardTunnel } from '../engine/networks/wireguard.js';
 import { registerNetworkRoutes } from '../api/routes/networks.js';
 import { newId } from '../util/ids.js';
 import { parseDaemonArgs } from './config.js';
@@ -49,7 +50,8 @@ export async function main(argv: string[]): Promise<void> {
   await images.init();
   const sandboxes = new Sandboxes(path.join(cfg.execRoot, 'netns'));
   await sandboxes.init();
-  const networks = new NetworkManager({ dataRoot: cfg.dataRoot, log, events, bip: cfg.bip, pools: cfg.defaultAddressPools, dns: cfg.dns, mtu: cfg.mtu });
+  const tunnel = new WireguardTunnel({ stateDir: path.join(cfg.execRoot, 'wireguard'), log });
+  const networks = new NetworkManager({ dataRoot: cfg.dataRoot, log, events, bip: cfg.bip, pools: cfg.defaultAddressPools, dns: cfg.dns, mtu: cfg.mtu, tunnel });
   await networks.loadHostResolvers();
   await networks.init();
   const volumes = new VolumeStore({ root: path.join(cfg.dataRoot, 'volumes'), events, log });
@@ -76,7 +78,7 @@ export async function main(argv: string[]): Promise<void> {
       })),
       hostname: () => os.hostname(),
       hasImage: (ref) => !!images.tryResolve(ref),
-      syncNetworks: (views, addr) => networks.syncSwarmNetworks(views, addr),
+      syncNetworks: (views, addr, tunnel) => networks.syncSwarmNetworks(views, addr, tunnel),
       attachments: () => networks.swarmAttachments(),
       create: async (body, name) => (await mgr.create(body, name)).Id,
       start: (id) => mgr.start(id),

@@ -4,7 +4,7 @@ import type { Logger } from '../daemon/logger.js';
 import { resolveAdvertiseAddr, splitHostPort } from './node/addresses.js';
 import { SwarmDir, type LocalSwarmState } from './node/local-state.js';
 import { ControlServer, controlCall, fetchPeerCertificatePem, HttpError } from './manager/control-server.js';
-import { defaultClusterSpec, describeThisNode, KEY, newNodeObject, newSwarmId, type ClusterObject, type NodeObject } from './manager/objects.js';
+import { defaultClusterSpec, describeThisNode, KEY, NODE_LEFT, newNodeObject, newSwarmId, type ClusterObject, type NodeObject } from './manager/objects.js';
 import type { SwarmBackend, SwarmStore } from './backend.js';
 import { TaskExecutor, type Assignment, type TaskEngine, type TaskStatusReport } from './agent/executor.js';
 import type { OverlayView } from './manager/net-allocator.js';
@@ -22,6 +22,9 @@ import * as atts from './manager/attachments.js';
 import { openLogs, type LogsRequest } from './manager/service-logs.js';
 import { NodeSession } from './agent/session.js';
 import { serveSession, sessionBye, type HeartbeatRecord, type SessionDeps } from './manager/sessions.js';
+import { DEFAULT_KEY_ROTATION_MS, dropTunnel, maintainTunnels, type TunnelReply } from './manager/tunnels.js';
+import { TunnelKeyFile } from './node/tunnel-key.js';
+import { TUNNEL_PORT } from '../engine/networks/wireguard.js';
 
 // This node's part in a swarm: init/join/leave, the manager's API (cluster and node objects in
 // etcd), the control port other nodes talk to, and the heartbeat every node sends.
@@ -35,6 +38,8 @@ const WORKER_NODE = 'This node is not a swarm manager. Worker nodes can\'t be us
 const ALREADY = 'This node is already part of a swarm. Use "docker swarm leave" to leave this swarm and join another one.';
 const ETCD_CLIENT_PORT = 2379;
 const ETCD_PEER_PORT = 2380;
+/** how old a node's WireGuard key may get before the leader asks for a new one (debug/tests: lower) */
+const TUNNEL_KEY_ROTATION_MS = Number(process.env.SHOAL_SWARM_TUNNEL_KEY_ROTATION_MS) || DEFAULT_KEY_ROTATION_MS;
 
 export interface SwarmOptions {
   dataRoot: string;
@@ -80,10 +85,13 @@ export class Swarm {
   /** bumped by --force-new-cluster so that a rejoin still under way (restore) gives up quietly */
   private epoch = 0;
   private restoring?: Promise<void>;
+  /** this node's WireGuard key pair (encrypted overlays) */
+  private tunnelKey: TunnelKeyFile;
   error = '';
 
   constructor(private o: SwarmOptions) {
     this.dir = new SwarmDir(o.dataRoot);
+    this.tunnelKey = new TunnelKeyFile(this.dir.dir);
   }
 
   private backend?: SwarmBackend;
@@ -300,7 +308,7 @@ export class Swarm {
         await atts.pruneAttachments(this.store!, peer!.nodeId, body.attachments, await this.addrPools(this.store!))
           .catch((err) => this.o.log.warn({ node: peer!.nodeId, err: (err as Error).message }, 'pruning network attachments failed'));
       }
-      const out = await svc.exchangeAssignments(this.store!, peer!.nodeId, body?.reports ?? []);
+      const out = await svc.exchangeAssignments(this.store!, peer!.nodeId, body?.reports ?? [], body?.tunnel);
       // a state change may let the orchestrators move on (next update batch, restart): no need to wait for the timer
       if (body?.reports?.length) this.kickLeader();
       return out;
@@ -488,6 +496,7 @@ export class Swarm {
     // and the swarm's networks (ingress, overlays): their bridges and VXLAN devices go
     if (engine?.syncNetworks) await engine.syncNetworks([], '').catch((err) => this.o.log.warn({ err: (err as Error).message }, 'overlay cleanup on leave failed'));
     await this.dir.erase();
+    this.tunnelKey.reset();
     this.state = undefined;
     this.certs = undefined;
     this.localState = 'inactive';
@@ -563,7 +572,9 @@ export class Swarm {
   private async acceptLeave(nodeId: string): Promise<unknown> {
     await this.store!.delete(KEY.heartbeat(nodeId));
     await atts.releaseNodeAttachments(this.store!, nodeId, await this.addrPools(this.store!)).catch(() => undefined);
-    await this.store!.update<NodeObject>(KEY.node(nodeId), (n) => ({ ...n, Status: { ...n.Status, State: 'down', Message: 'node left the swarm' } })).catch(() => undefined);
+    await this.store!.update<NodeObject>(KEY.node(nodeId), (n) => ({ ...n, Status: { ...n.Status, State: 'down', Message: NODE_LEFT } })).catch(() => undefined);
+    // after the node object says so: a last /assignments call of the node cannot bring its key back
+    await dropTunnel(this.store!, nodeId);
     return {};
   }
 
@@ -576,16 +587,27 @@ export class Swarm {
     const exec = new TaskExecutor(this.o.taskEngine, this.o.log, () => { if (this.state) { clearTimeout(this.taskTimer); this.taskTimer = setTimeout(loop, 0); } });
     let reports: TaskStatusReport[] = [];
     let running = false;
+    let rotated = false;
     const pass = async () => {
       const s = this.state;
       if (!s || !this.certs) return;
       const order = [...s.managers].sort((a, b) => Number(b.nodeId === s.nodeId) - Number(a.nodeId === s.nodeId));
       for (const m of order) {
         try {
+          let key = await this.tunnelKey.get();
           const attachments = this.o.taskEngine?.attachments?.();
-          const res = await controlCall<{ tasks: Assignment[]; networks: OverlayView[] }>(m.addr, '/assignments', { reports, ...(attachments ? { attachments } : {}) }, this.certs, 5000);
+          const res = await controlCall<{ tasks: Assignment[]; networks: OverlayView[]; tunnel?: TunnelReply }>(m.addr, '/assignments',
+            { reports, tunnel: { publicKey: key.publicKey, keyEpoch: key.epoch, port: TUNNEL_PORT }, ...(attachments ? { attachments } : {}) }, this.certs, 5000);
+          // the managers rotate tunnel keys: a new pair now, published with the next call (soon: see below)
+          if (res.tunnel && res.tunnel.keyEpoch > key.epoch) {
+            key = await this.tunnelKey.rotate(res.tunnel.keyEpoch);
+            rotated = true;
+            this.o.log.info({ epoch: key.epoch }, 'WireGuard key pair rotated');
+          }
+          const t = res.tunnel;
+          const tunnel = t?.address && t.peers ? { address: t.address, privateKey: key.privateKey, listenPort: TUNNEL_PORT, peers: t.peers } : undefined;
           // the overlay networks first: a task's container is created on them
-          if (this.o.taskEngine?.syncNetworks) await this.o.taskEngine.syncNetworks(res.networks ?? [], s.advertiseAddr.split(':')[0]).catch((err) => this.o.log.warn({ err: (err as Error).message }, 'overlay network sync failed'));
+          if (this.o.taskEngine?.syncNetworks) await this.o.taskEngine.syncNetworks(res.networks ?? [], s.advertiseAddr.split(':')[0], tunnel).catch((err) => this.o.log.warn({ err: (err as Error).message }, 'overlay network sync failed'));
           reports = await exec.reconcile(res.tasks ?? []);
           return;
         } catch { /* the next manager */ }
@@ -598,8 +620,9 @@ export class Swarm {
         running = false;
         if (!this.state) return;
         clearTimeout(this.taskTimer);
-        // poll faster while tasks are on their way somewhere
-        this.taskTimer = setTimeout(loop, reports.length ? 50 : exec.inTransition() ? 250 : 1000);
+        // poll faster while tasks are on their way somewhere (or a new tunnel key waits to be published)
+        this.taskTimer = setTimeout(loop, reports.length || rotated ? 50 : exec.inTransition() ? 250 : 1000);
+        rotated = false;
       });
     };
     loop();
@@ -686,6 +709,7 @@ export class Swarm {
       const c = await this.store.get<ClusterObject>(KEY.cluster);
       await svc.reconcile(this.store, c?.Spec.Orchestration?.TaskHistoryRetentionLimit ?? 5, { pool: c?.DefaultAddrPool, size: c?.SubnetSize });
       await reconcileRootCA(this.b, this.store);
+      await maintainTunnels(this.store, await this.store.list<NodeObject>(KEY.nodes), TUNNEL_KEY_ROTATION_MS);
     } catch (err) {
       this.o.log.debug({ err: (err as Error).message }, 'leader pass failed');
     } finally {
@@ -918,6 +942,7 @@ export class Swarm {
     await store.delete(KEY.node(n.ID));
     await store.delete(KEY.heartbeat(n.ID));
     await atts.releaseNodeAttachments(store, n.ID, await this.addrPools(store)).catch(() => undefined);
+    await dropTunnel(store, n.ID);
   }
 
   /** The Swarm part of GET /info. */

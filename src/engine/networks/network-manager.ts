@@ -14,6 +14,7 @@ import { addMacvlan, addVeth, deleteInside, deleteLink, ensureBridge, ensurePare
 import { PortAllocator, requestedPorts, validatePortBindings } from './ports.js';
 import { applyOverlay, DEFAULT_OVERLAY_MTU, overlayLinkNames, removeOverlay } from './overlay.js';
 import { applyIngress, applyVips, INGRESS_TABLE, removeLbTable, VIP_TABLE } from './service-lb.js';
+import { ENCRYPTED_OVERLAY_MTU, isEncrypted, type TunnelConfig, type WireguardTunnel } from './wireguard.js';
 
 /** An overlay network as the swarm agent hands it over (the manager's view for this node). */
 export interface SwarmNetworkView {
@@ -27,6 +28,10 @@ export interface SwarmNetworkView {
   /** ingress only: this node's own address on it, and the routing mesh's published ports */
   hostIp?: string;
   mesh?: { name: string; proto: 'tcp' | 'udp' | 'sctp'; publishedPort: number; targetPort: number; backends: string[] }[];
+  /** `-o encrypted`: VXLAN runs inside the WireGuard tunnel; peers' VTEPs are their tunnel addresses */
+  encrypted?: boolean;
+  /** encrypted only: this node's tunnel address, its VTEP (none yet: the network is not carried) */
+  localVtep?: string;
 }
 
 /**
@@ -76,6 +81,8 @@ export interface NetworkManagerOptions {
   /** upstream resolvers of the embedded DNS (daemon --dns); else the daemon's /etc/resolv.conf */
   dns?: string[];
   mtu?: number;
+  /** the WireGuard interface under encrypted overlays */
+  tunnel?: WireguardTunnel;
 }
 
 export const DEFAULT_BRIDGE_IF = 'shoal0';
@@ -453,7 +460,7 @@ export class NetworkManager {
     // a container on an overlay asks the embedded DNS on its default bridge's gateway (overlays have none)
     const dnsIp = this.hasDns(n) ? cfg.Gateway : n.Name === 'bridge' && this.onOverlay(c) ? cfg.Gateway : undefined;
     if (dnsIp && !this.hasDns(n)) await this.dns.listen(dnsIp);
-    const iface = { ifname, mac, cidr: `${intToIp(ip)}/${subnet.prefix}`, gateway: defaultRoute && cfg.Gateway ? cfg.Gateway : undefined, mtu: Number(n.Options['com.docker.network.driver.mtu']) || (n.Driver === 'overlay' ? DEFAULT_OVERLAY_MTU : this.mtu), dnsTo: dnsIp && !this.hasDnsRedirect(c) ? dnsIp : undefined };
+    const iface = { ifname, mac, cidr: `${intToIp(ip)}/${subnet.prefix}`, gateway: defaultRoute && cfg.Gateway ? cfg.Gateway : undefined, mtu: Number(n.Options['com.docker.network.driver.mtu']) || (n.Driver === 'overlay' ? (isEncrypted(n.Options) ? ENCRYPTED_OVERLAY_MTU : DEFAULT_OVERLAY_MTU) : this.mtu), dnsTo: dnsIp && !this.hasDnsRedirect(c) ? dnsIp : undefined };
     const hostIf = `veth${newId().slice(0, 7)}`;
     try {
       if (n.Driver === 'macvlan') await addMacvlan(hostIf, n.Options.parent, netns, iface);
@@ -647,16 +654,24 @@ export class NetworkManager {
    * the peers, the names the embedded DNS answers, and the VIP tables of the containers on them.
    * Overlays no task needs any more go away once no container is attached.
    */
-  syncSwarmNetworks(want: SwarmNetworkView[] | ((current: SwarmNetworkView[]) => SwarmNetworkView[]), localAddr: string): Promise<void> {
+  syncSwarmNetworks(want: SwarmNetworkView[] | ((current: SwarmNetworkView[]) => SwarmNetworkView[]), localAddr: string, tunnel?: TunnelConfig): Promise<void> {
     const next = this.overlayQueue.then(async () => {
       const views = typeof want === 'function' ? want(this.swarmViews) : want;
+      // the WireGuard tunnel first: encrypted overlays run their VXLAN inside it, and only when it is up
+      let tunnelUp = false;
+      if (tunnel && this.o.tunnel) {
+        try { await this.o.tunnel.apply(tunnel); tunnelUp = true; } catch (err) { this.o.log.error({ err: (err as Error).message }, 'WireGuard tunnel not up: encrypted overlays are not carried'); }
+      }
       for (const v of views) {
         const links = overlayLinkNames(v.id);
         if (!this.nets.has(v.id)) await this.save(this.swarmRecord(v));
         const peers = v.peers.map((p) => ({ ip: p.ip, mac: macFor(ipToInt(p.ip)), vtep: p.vtep }));
-        const key = JSON.stringify([localAddr, v.vni, v.hostIp, peers]);
-        if (this.overlayApplied.get(v.id) !== key) {
-          await applyOverlay({ id: v.id, vni: v.vni, subnet: v.subnet, ...links, localVtep: localAddr, ...(v.hostIp ? { hostIp: v.hostIp } : {}) }, peers);
+        // an encrypted overlay never falls back to clear VXLAN: without its tunnel it is not carried
+        const vtep = !v.encrypted ? localAddr : tunnelUp && v.localVtep === tunnel?.address ? v.localVtep : undefined;
+        const mtu = v.encrypted ? ENCRYPTED_OVERLAY_MTU : undefined;
+        const key = JSON.stringify([vtep, mtu, v.vni, v.hostIp, peers]);
+        if (vtep && this.overlayApplied.get(v.id) !== key) {
+          await applyOverlay({ id: v.id, vni: v.vni, subnet: v.subnet, ...links, localVtep: vtep, ...(mtu ? { mtu } : {}), ...(v.hostIp ? { hostIp: v.hostIp } : {}) }, peers);
           this.overlayApplied.set(v.id, key);
         }
         // the routing mesh: published ports of the swarm answer on this node, spread over every task
@@ -679,6 +694,10 @@ export class NetworkManager {
         this.swarmNames.delete(n.Id);
         await fs.rm(path.join(this.dir, `${n.Id}.json`), { force: true });
       }
+      // no encrypted overlay left here: the tunnel goes (wireguard-go stopped by its pid)
+      if (!tunnel && this.o.tunnel && ![...this.nets.values()].some((n) => n.Driver === 'overlay' && isEncrypted(n.Options))) {
+        await this.o.tunnel.remove().catch((err) => this.o.log.warn({ err: (err as Error).message }, 'WireGuard tunnel removal failed'));
+      }
       this.swarmViews = views;
       // containers on overlays ask the embedded DNS on the default bridge's gateway (again after a restart)
       const gw = this.byName('bridge')?.IPAM.Config[0]?.Gateway;
@@ -691,7 +710,7 @@ export class NetworkManager {
 
   /** The local record of a swarm network (a node's copy, made where something uses it). */
   private swarmRecord(v: SwarmNetworkView): NetworkRecord {
-    const rec = this.record(v.name, 'overlay', { 'com.docker.network.driver.overlay.vxlanid_list': String(v.vni) });
+    const rec = this.record(v.name, 'overlay', { ...(v.encrypted ? { encrypted: '' } : {}), 'com.docker.network.driver.overlay.vxlanid_list': String(v.vni) });
     return Object.assign(rec, { Id: v.id, Scope: 'swarm' as const, Attachable: v.attachable, Internal: v.internal, Ingress: !!v.hostIp && !!v.mesh, IPAM: { Driver: 'default', Options: null, Config: [{ Subnet: v.subnet, Gateway: v.gateway }] }, shoal: { ifname: overlayLinkNames(v.id).bridgeName } });
   }
 

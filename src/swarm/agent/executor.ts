@@ -28,8 +28,11 @@ export interface TaskEngine {
   /** this node's hostname, for `{{.Node.Hostname}}` templates */
   hostname(): string;
   hasImage(ref: string): boolean;
-  /** makes this node carry exactly these overlay networks (peers, names, VIPs); `localAddr` is its VTEP */
-  syncNetworks?(networks: import('../manager/net-allocator.js').OverlayView[], localAddr: string): Promise<void>;
+  /**
+   * makes this node carry exactly these overlay networks (peers, names, VIPs); `localAddr` is its VTEP;
+   * `tunnel`: the WireGuard tunnel under its encrypted networks (none: no encrypted network here)
+   */
+  syncNetworks?(networks: import('../manager/net-allocator.js').OverlayView[], localAddr: string, tunnel?: import('../../engine/networks/wireguard.js').TunnelConfig): Promise<void>;
   /** the network attachments this node's standalone containers hold (reported with each assignments request) */
   attachments?(): { networkId: string; containerId: string }[];
   create(body: any, name: string): Promise<string>;

@@ -4,6 +4,7 @@ import { networkRef, networkView, overlayViews, type NetworkAttachment, type Ove
 import { listNetworks, NET, readIpam, withIpam, type SwarmNetwork } from './networks.js';
 import { KEY, newSwarmId, type NodeObject } from './objects.js';
 import { listServices, listTasks } from './services.js';
+import { readTunnels, tunnelAddrs } from './tunnels.js';
 
 // Network attachments of standalone containers (swarmkit's attachment tasks): a node asks a manager
 // to attach one of its containers to an attachable overlay; the manager checks the network, gives
@@ -88,8 +89,8 @@ export async function attachNetwork(store: SwarmStore, nodeId: string, req: Atta
       throw e;
     }
   }
-  const [tasks, services, nodes, ipam, all] = await Promise.all([listTasks(store), listServices(store), store.list<NodeObject>(KEY.nodes), readIpam(store), listAttachments(store)]);
-  const view = overlayViews(nodeId, tasks as any, services as any, [n], nodes, ipam, all).find((v) => v.id === n.Id) ?? networkView(n);
+  const [tasks, services, nodes, ipam, all, tunnels] = await Promise.all([listTasks(store), listServices(store), store.list<NodeObject>(KEY.nodes), readIpam(store), listAttachments(store), readTunnels(store)]);
+  const view = overlayViews(nodeId, tasks as any, services as any, [n], nodes, ipam, all, tunnelAddrs(tunnels)).find((v) => v.id === n.Id) ?? networkView(n);
   return { ID: att.ID, Address: att.Address, network: view };
 }
 

@@ -5,6 +5,7 @@ import type { PlanService, PlanTask } from './planner.js';
 import type { NodeObject } from './objects.js';
 import type { SwarmNetworkView } from '../../engine/networks/network-manager.js';
 import type { AttachmentObject } from './attachments.js';
+import { isEncrypted } from '../../engine/networks/wireguard.js';
 
 // The leader's network allocator, run with each reconcile pass (swarmkit's allocator): a service
 // on overlay networks gets a VIP on each (endpoint mode vip), each new task an address on each of
@@ -143,7 +144,7 @@ export function networkView(n: SwarmNetwork): OverlayView {
 }
 
 /** The overlay networks `nodeId`'s tasks and standalone containers use, as that node should see them. */
-export function overlayViews(nodeId: string, tasks: (PlanTask & { NetworksAttachments?: NetworkAttachment[] })[], services: (PlanService & { Endpoint?: any })[], networks: SwarmNetwork[], nodes: NodeObject[], ipam?: OverlayIpam, attachments: AttachmentObject[] = []): OverlayView[] {
+export function overlayViews(nodeId: string, tasks: (PlanTask & { NetworksAttachments?: NetworkAttachment[] })[], services: (PlanService & { Endpoint?: any })[], networks: SwarmNetwork[], nodes: NodeObject[], ipam?: OverlayIpam, attachments: AttachmentObject[] = [], tunnels: Map<string, string> = new Map()): OverlayView[] {
   const live = (t: PlanTask) => t.DesiredState === 'running' && !['complete', 'shutdown', 'failed', 'rejected', 'orphaned'].includes(t.Status.State);
   const used = new Set<string>();
   for (const t of tasks) if (t.NodeID === nodeId && live(t)) for (const a of t.NetworksAttachments ?? []) used.add(a.Network.ID);
@@ -155,14 +156,17 @@ export function overlayViews(nodeId: string, tasks: (PlanTask & { NetworksAttach
     // every node carries the ingress network once it has its address there (the mesh answers everywhere)
     const myIngressIp = n.Ingress ? ipam?.addressOf(n.Id, `node:${nodeId}`) : undefined;
     if (!used.has(n.Id) && !myIngressIp) continue;
-    const v = networkView(n);
+    // encrypted: the VTEPs are the nodes' WireGuard tunnel addresses (nodes without one are left out)
+    const encrypted = isEncrypted(n.Options);
+    const vtepOf = (id: string) => (encrypted ? tunnels.get(id) : addr.get(id));
+    const v: OverlayView = { ...networkView(n), ...(encrypted ? { encrypted, localVtep: tunnels.get(nodeId) } : {}) };
     const add = (name: string, ip: string) => { (v.names[name.toLowerCase()] ??= []).push(ip); };
     for (const t of tasks) {
       if (!live(t) || !t.NodeID) continue;
       const a = (t.NetworksAttachments ?? []).find((x) => x.Network.ID === n.Id);
       if (!a) continue;
       const ip = a.Addresses[0].split('/')[0];
-      if (t.NodeID !== nodeId && addr.get(t.NodeID)) v.peers.push({ ip, vtep: addr.get(t.NodeID)! });
+      if (t.NodeID !== nodeId && vtepOf(t.NodeID)) v.peers.push({ ip, vtep: vtepOf(t.NodeID)! });
       const name = svcName.get(t.ServiceID) ?? '';
       add(`tasks.${name}`, ip);
       add(`${name}.${t.Slot ?? t.NodeID}.${t.ID}`, ip);
@@ -174,14 +178,14 @@ export function overlayViews(nodeId: string, tasks: (PlanTask & { NetworksAttach
     for (const a of attachments) {
       if (a.NetworkID !== n.Id) continue;
       const ip = a.Address.split('/')[0];
-      if (a.NodeID !== nodeId && addr.get(a.NodeID)) v.peers.push({ ip, vtep: addr.get(a.NodeID)! });
+      if (a.NodeID !== nodeId && vtepOf(a.NodeID)) v.peers.push({ ip, vtep: vtepOf(a.NodeID)! });
       for (const name of [a.Name, ...(a.Aliases ?? [])]) if (name) add(name, ip);
     }
     if (n.Ingress && ipam) {
       v.hostIp = myIngressIp;
       for (const other of nodes) {
         const ip = other.ID !== nodeId ? ipam.addressOf(n.Id, `node:${other.ID}`) : undefined;
-        if (ip && addr.get(other.ID)) v.peers.push({ ip, vtep: addr.get(other.ID)! });
+        if (ip && vtepOf(other.ID)) v.peers.push({ ip, vtep: vtepOf(other.ID)! });
       }
       v.mesh = [];
       for (const s of services) {

@@ -14,6 +14,8 @@ export const KEY = {
 };
 
 export const HEARTBEAT_PERIOD_NS = 5e9;
+/** Status.Message of a node that left (`swarm leave`); it never comes back under that ID */
+export const NODE_LEFT = 'node left the swarm';
 export const NODE_CERT_EXPIRY_NS = 2160 * 3600e9;
 
 /** 25 base36 characters from 17 random bytes, like swarmkit's identity.NewID. */

@@ -6,6 +6,7 @@ import { allocate, overlayViews, type OverlayView } from './net-allocator.js';
 import { listNetworks, NET, readIpam } from './networks.js';
 import type { AttachmentObject } from './attachments.js';
 import { KEY, newSwarmId, type NodeObject } from './objects.js';
+import { readTunnels, recordTunnelKey, tunnelAddrs, tunnelReply, type TunnelReply, type TunnelReport } from './tunnels.js';
 import { canonical, plan, stateRank, type PlanService, type PlanTask, type UpdateStatus } from './planner.js';
 
 // Services and tasks in the store: the control API (specs in, validated, written once), the
@@ -92,7 +93,7 @@ export function taskView(t: PlanTask & { Version?: { Index: number }; UpdatedAt?
 }
 
 /** Dispatcher: a node's reports are applied (a state never goes backwards), its assignments returned. */
-export async function exchangeAssignments(store: SwarmStore, nodeId: string, reports: TaskStatusReport[]): Promise<{ tasks: Assignment[]; networks: OverlayView[] }> {
+export async function exchangeAssignments(store: SwarmStore, nodeId: string, reports: TaskStatusReport[], tunnelReport?: TunnelReport): Promise<{ tasks: Assignment[]; networks: OverlayView[]; tunnel: TunnelReply }> {
   for (const r of reports ?? []) {
     await store.update<any>(SVC.task(r.taskId), (t) => {
       if (t.NodeID !== nodeId || stateRank(r.state) < stateRank(t.Status.State)) return t;
@@ -110,11 +111,14 @@ export async function exchangeAssignments(store: SwarmStore, nodeId: string, rep
     NodeID: nodeId, DesiredState: t.DesiredState, Spec: t.Spec, State: t.Status.State, Networks: (t as any).NetworksAttachments as Assignment['Networks'],
     HostPorts: (services.find((s) => s.ID === t.ServiceID)?.Spec.EndpointSpec?.Ports ?? []).filter((p: any) => p.PublishMode === 'host'),
   }));
-  // the overlay networks this node's tasks and containers are on: who else is on them, and their names
+  // the overlay networks this node's tasks and containers are on: who else is on them, and their names;
+  // its WireGuard key is recorded, and with an encrypted network it gets its tunnel peers
+  const tunnels = await recordTunnelKey(store, nodeId, tunnelReport).catch(() => readTunnels(store));
   const all = await listNetworks(store);
+  const nodes = all.length ? await store.list<NodeObject>(KEY.nodes) : [];
   const networks: OverlayView[] = all.length
-    ? overlayViews(nodeId, tasks as any, services as any, all, await store.list<NodeObject>(KEY.nodes), await readIpam(store), await store.list<AttachmentObject>(NET.attachments)) : [];
-  return { tasks: mine, networks };
+    ? overlayViews(nodeId, tasks as any, services as any, all, nodes, await readIpam(store), await store.list<AttachmentObject>(NET.attachments), tunnelAddrs(tunnels)) : [];
+  return { tasks: mine, networks, tunnel: tunnelReply(nodeId, tunnels, networks, nodes) };
 }
 
 /** Leader: one orchestration + scheduling pass over the store. */
