@@ -92,6 +92,9 @@ describe('overlay networks', () => {
   it('--network-add puts a running service on a second overlay', async () => {
     await dk(h[0], ['network', 'create', '-d', 'overlay', 'ovnet2']);
     await dk(h[0], ['service', 'create', '--detach', '--name', 'other', '--network', 'ovnet2', '--hostname', 'other', 'busybox', 'sh', '-c', 'mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 80 -h /www']);
+    await until('other running', async () => (await taskOf('other')).length === 1, 30_000);
+    // names are scoped to the networks a container shares: cli (ovnet only) does not see other (ovnet2)
+    assert.deepEqual(ips(await inCli('nslookup other 2>&1'), 'other'), []);
     await dk(h[0], ['service', 'update', '--detach', '--network-add', 'ovnet2', 'cli']);
     await until('cli reaches other on ovnet2', async () => (await inCli('wget -qO- http://other/').catch(() => '')) === 'other', 40_000);
   });
