@@ -33,7 +33,7 @@ describe('swarm', () => {
   after(async () => { await lab?.destroy(); });
 
   it('init prints the worker join command; managers and workers join with their tokens', async () => {
-    const init = await sh(h[0], ['swarm', 'init', '--advertise-addr', h[0].addr]);
+    const init = await sh(h[0], ['swarm', 'init', '--advertise-addr', h[0].addr, '--default-addr-pool', '10.20.0.0/16', '--default-addr-pool-mask-length', '26']);
     const m = /^Swarm initialized: current node \(([0-9a-z]{25})\) is now a manager\.$/m.exec(init);
     assert.ok(m, init);
     ids.set('h1', m[1]);
@@ -48,6 +48,14 @@ describe('swarm', () => {
     const again = await h[3].shoal(['swarm', 'join', '--token', wt, `${h[0].addr}:2377`]);
     assert.equal(again.code, 1);
     assert.match(again.stderr, /This node is already part of a swarm/);
+  });
+
+  it('overlay subnets come from the --default-addr-pool given at init, in /26s', async () => {
+    assert.equal(await sh(h[0], ['info', '--format', '{{.Swarm.Cluster.DefaultAddrPool}} {{.Swarm.Cluster.SubnetSize}}']), '[10.20.0.0/16] 26');
+    assert.equal(await sh(h[0], ['network', 'inspect', '-f', '{{(index .IPAM.Config 0).Subnet}}', 'ingress']), '10.20.0.0/26');
+    await sh(h[0], ['network', 'create', '-d', 'overlay', 'pooled']);
+    assert.equal(await sh(h[0], ['network', 'inspect', '-f', '{{(index .IPAM.Config 0).Subnet}}', 'pooled']), '10.20.0.64/26');
+    await sh(h[0], ['network', 'rm', 'pooled']);
   });
 
   it('refuses malformed, foreign and rotated tokens', async () => {
