@@ -78,6 +78,7 @@ export async function main(argv: string[]): Promise<void> {
       hasImage: (ref) => !!images.tryResolve(ref),
       syncNetworks: (views, addr) => networks.syncSwarmNetworks(views, addr),
       attachments: () => networks.swarmAttachments(),
+      gatewayBridge: async (present) => { if (present) await networks.ensureGatewayBridge(); else await networks.removeGatewayBridge(); },
       create: async (body, name) => (await mgr.create(body, name)).Id,
       start: (id) => mgr.start(id),
       stop: async (id, t) => { await mgr.stop(id, t); },
