@@ -80,6 +80,7 @@ export async function main(argv: string[]): Promise<void> {
       hasImage: (ref) => !!images.tryResolve(ref),
       syncNetworks: (views, addr, tunnel) => networks.syncSwarmNetworks(views, addr, tunnel),
       attachments: () => networks.swarmAttachments(),
+      gatewayBridge: async () => { await networks.ensureGatewayBridge(); },
       create: async (body, name) => (await mgr.create(body, name)).Id,
       start: (id) => mgr.start(id),
       stop: async (id, t) => { await mgr.stop(id, t); },

@@ -191,6 +191,8 @@ export class Swarm {
 
   /** Starts what this node's role runs: etcd + store + control port + election on managers, heartbeats everywhere. */
   private async startRole(): Promise<void> {
+    // like Docker, every node of a swarm has docker_gwbridge (tasks only on overlays go out through it)
+    await this.o.taskEngine?.gatewayBridge?.().catch((err) => this.o.log.warn({ err: (err as Error).message }, 'docker_gwbridge not made'));
     if (this.state!.role === 'manager') await this.startManager();
     await this.startAgent();
     this.startHeartbeats();
@@ -495,6 +497,7 @@ export class Swarm {
     if (engine) await Promise.all(engine.taskContainers().map((c) => engine.remove(c.id).catch(() => undefined)));
     // and the swarm's networks (ingress, overlays): their bridges and VXLAN devices go
     if (engine?.syncNetworks) await engine.syncNetworks([], '').catch((err) => this.o.log.warn({ err: (err as Error).message }, 'overlay cleanup on leave failed'));
+    // docker_gwbridge stays, as with Docker (unused, `network rm` takes it away)
     await this.dir.erase();
     this.tunnelKey.reset();
     this.state = undefined;

@@ -59,6 +59,11 @@ export interface ContainerRecord {
     mountPoints?: MountPoint[];
     /** Interfaces in the container's namespace, per network ID (while running). */
     endpoints?: Record<string, { ifname: string; hostIf?: string; dns: boolean }>;
+    /**
+     * The hidden endpoint on docker_gwbridge of a container only on overlays (its way out and to the
+     * embedded DNS): not in NetworkSettings.Networks, as Docker hides it (while running).
+     */
+    gateway?: { networkId: string; endpointId: string; ip: string; prefix: number; mac: string };
   };
 }
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildRuleset } from './firewall.js';
 
-const br = (ifname: string, subnet: string, extra: Partial<{ internal: boolean; masquerade: boolean; dns: boolean }> = {}) =>
+const br = (ifname: string, subnet: string, extra: Partial<{ internal: boolean; masquerade: boolean; dns: boolean; icc: boolean }> = {}) =>
   ({ ifname, subnet, gateway: subnet.replace(/0\/\d+$/, '1'), internal: false, masquerade: true, dns: false, ...extra });
 
 test('the ruleset replaces the whole table in one transaction', () => {
@@ -31,4 +31,11 @@ test('bridges are isolated from each other; internal ones have no way out and no
   assert.doesNotMatch(text, /oifname != "br-i" ip saddr 10\.3\.0\.0\/24 masquerade/);
   // the embedded DNS on the gateway is never captured by a published port 53
   assert.match(text, /iifname "br-i" ip daddr 10\.3\.0\.1 meta l4proto \{ tcp, udp \} th dport 53 accept/);
+});
+
+test('enable_icc=false: nothing between containers of the bridge, the way out stays', () => {
+  const text = buildRuleset([br('docker_gwbridge', '172.18.0.0/16', { icc: false, dns: true }), br('shoal0', '172.17.0.0/16')], []);
+  assert.match(text, /iifname "docker_gwbridge" oifname "docker_gwbridge" drop/);
+  assert.doesNotMatch(text, /iifname "shoal0" oifname "shoal0" drop/);
+  assert.match(text, /oifname != "docker_gwbridge" ip saddr 172\.18\.0\.0\/16 masquerade/);
 });

@@ -12,6 +12,8 @@ export interface FwBridge {
   masquerade: boolean;
   /** the embedded DNS listens on gateway:53; published ports must not capture those queries */
   dns: boolean;
+  /** enable_icc=false (docker_gwbridge): containers on it do not reach each other (default true) */
+  icc?: boolean;
 }
 
 export interface FwPort {
@@ -41,6 +43,9 @@ export function buildRuleset(bridges: FwBridge[], ports: FwPort[]): string {
   const names = bridges.map((b) => q(b.ifname));
   for (const b of bridges) {
     const br = q(b.ifname);
+    // no inter-container traffic: what the bridge itself forwards is stopped by port isolation
+    // (links.ts), this catches the same routed back through the host
+    if (b.icc === false) fwd.push(`iifname ${br} oifname ${br} drop`);
     // from the host itself to a published port: 127.0.0.1 must not leave on the bridge as source
     post.push(`oifname ${br} ip saddr 127.0.0.0/8 masquerade`);
     // hairpin: a container reaching a published port of its own network

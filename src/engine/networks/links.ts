@@ -46,10 +46,14 @@ export interface IfaceConfig {
   dnsTo?: string;
 }
 
-/** A veth pair: `hostIf` enslaved to `bridge` here, its peer in `netns` configured as `cfg`. */
-export async function addVeth(hostIf: string, bridge: string, netns: string, cfg: IfaceConfig): Promise<void> {
+/**
+ * A veth pair: `hostIf` enslaved to `bridge` here, its peer in `netns` configured as `cfg`.
+ * `isolated`: the bridge forwards nothing between isolated ports (enable_icc=false).
+ */
+export async function addVeth(hostIf: string, bridge: string, netns: string, cfg: IfaceConfig, isolated = false): Promise<void> {
   await runOk('ip', ['-batch', '-'], {
-    input: `link add ${hostIf} mtu ${cfg.mtu} master ${bridge} type veth peer name ${cfg.ifname} mtu ${cfg.mtu} netns ${netns}\nlink set ${hostIf} up\n`,
+    input: `link add ${hostIf} mtu ${cfg.mtu} master ${bridge} type veth peer name ${cfg.ifname} mtu ${cfg.mtu} netns ${netns}\n` +
+      `${isolated ? `link set ${hostIf} type bridge_slave isolated on\n` : ''}link set ${hostIf} up\n`,
   });
   await configureInside(netns, cfg);
 }

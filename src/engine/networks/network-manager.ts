@@ -27,7 +27,8 @@ export interface SwarmNetworkView {
   vips: { name: string; vip: string; backends: string[] }[];
   /** ingress only: this node's own address on it, and the routing mesh's published ports */
   hostIp?: string;
-  mesh?: { name: string; proto: 'tcp' | 'udp' | 'sctp'; publishedPort: number; targetPort: number; backends: string[] }[];
+  /** `preserveClientIp`: backends are this node's own tasks only, and the client address is kept (service-lb.ts) */
+  mesh?: { name: string; proto: 'tcp' | 'udp' | 'sctp'; publishedPort: number; targetPort: number; backends: string[]; preserveClientIp?: boolean }[];
   /** `-o encrypted`: VXLAN runs inside the WireGuard tunnel; peers' VTEPs are their tunnel addresses */
   encrypted?: boolean;
   /** encrypted only: this node's tunnel address, its VTEP (none yet: the network is not carried) */
@@ -86,7 +87,10 @@ export interface NetworkManagerOptions {
 }
 
 export const DEFAULT_BRIDGE_IF = 'shoal0';
+/** Docker's bridge through which containers only on overlays reach the outside (made on swarm init/join) */
+export const GATEWAY_BRIDGE = 'docker_gwbridge';
 const BRIDGE_NAME_OPT = 'com.docker.network.bridge.name';
+const ICC_OPT = 'com.docker.network.bridge.enable_icc';
 const PREDEFINED = ['bridge', 'host', 'none'];
 
 export class NetworkManager {
@@ -179,6 +183,8 @@ export class NetworkManager {
     if (n.Driver === 'bridge' && n.shoal.ifname) {
       const cfg = n.IPAM.Config[0];
       await ensureBridge(n.shoal.ifname, cfg?.Gateway ? `${cfg.Gateway}/${parseCidr(cfg.Subnet).prefix}` : undefined, Number(n.Options['com.docker.network.driver.mtu']) || this.mtu);
+      // replies of a preserve-client-IP mesh port leave their task this way, from its ingress address
+      if (n.Name === GATEWAY_BRIDGE) await sysctl(`net.ipv4.conf.${n.shoal.ifname}.rp_filter`, '2');
       if (this.hasDns(n) && cfg?.Gateway) await this.dns.listen(cfg.Gateway);
     } else if (n.Driver === 'macvlan' && n.Options.parent) {
       await ensureParent(n.Options.parent);
@@ -229,6 +235,11 @@ export class NetworkManager {
         const ep = c.NetworkSettings.Networks[n.Name];
         containers[c.Id] = { Name: c.Name.slice(1), EndpointID: ep.EndpointID, MacAddress: ep.MacAddress, IPv4Address: `${ep.IPAddress}/${ep.IPPrefixLen}`, IPv6Address: '' };
       }
+      // Docker names a gateway endpoint after the sandbox, which here is the container's
+      for (const c of this.gatewayUsers(n)) {
+        const g = c.shoal.gateway!;
+        containers[c.Id] = { Name: `gateway_${c.Id.slice(0, 12)}`, EndpointID: g.endpointId, MacAddress: g.mac, IPv4Address: `${g.ip}/${g.prefix}`, IPv6Address: '' };
+      }
     } else {
       for (const c of this.containers()) {
         const ep = c.State.Running ? c.NetworkSettings?.Networks?.[n.Name] : undefined;
@@ -254,7 +265,7 @@ export class NetworkManager {
       }
       if (f.contains('dangling')) {
         const want = ['true', '1'].includes(f.get('dangling')[0]);
-        const dangling = !PREDEFINED.includes(n.Name) && !this.usedBy(n).length;
+        const dangling = !PREDEFINED.includes(n.Name) && !this.usedBy(n).length && !this.gatewayUsers(n).length;
         if (want !== dangling) return false;
       }
       return true;
@@ -264,6 +275,45 @@ export class NetworkManager {
   /** Containers (any state) configured with this network. */
   private usedBy(n: NetworkRecord): ContainerRecord[] {
     return this.containers().filter((c) => c.NetworkSettings?.Networks?.[n.Name]?.NetworkID === n.Id || c.HostConfig?.NetworkMode === n.Name || c.HostConfig?.NetworkMode === n.Id);
+  }
+
+  /** Containers with their hidden way out on this network (docker_gwbridge). */
+  private gatewayUsers(n: NetworkRecord): ContainerRecord[] {
+    return this.containers().filter((c) => c.shoal?.gateway?.networkId === n.Id);
+  }
+
+  /** Addresses taken on a bridge network, by endpoints and gateway endpoints of containers other than `except`. */
+  private usedAddresses(n: NetworkRecord, except: string): Set<number> {
+    const used = new Set<number>();
+    const gw = n.IPAM.Config[0]?.Gateway;
+    if (gw) used.add(ipToInt(gw));
+    for (const o of this.attached(n)) if (o.Id !== except) used.add(ipToInt(o.NetworkSettings.Networks[n.Name].IPAddress));
+    for (const o of this.gatewayUsers(n)) if (o.Id !== except) used.add(ipToInt(o.shoal.gateway!.ip));
+    return used;
+  }
+
+  // ---------- docker_gwbridge ----------
+
+  private gatewayBridgeMaking?: Promise<NetworkRecord>;
+
+  /**
+   * docker_gwbridge, made when missing: on swarm init/join (and a daemon restart in a swarm), or by
+   * the first container that needs it. One made by the user beforehand (own subnet) is used as it is.
+   */
+  ensureGatewayBridge(): Promise<NetworkRecord> {
+    const have = this.byName(GATEWAY_BRIDGE);
+    if (have) return Promise.resolve(have);
+    return (this.gatewayBridgeMaking ??= (async () => {
+      // Docker's options; the subnet is the next free one of the pools (172.18.0.0/16 next to the default bridge)
+      const { Id } = await this.create({
+        Name: GATEWAY_BRIDGE, Driver: 'bridge',
+        Options: { [ICC_OPT]: 'false', 'com.docker.network.bridge.enable_ip_masquerade': 'true', [BRIDGE_NAME_OPT]: GATEWAY_BRIDGE },
+      });
+      const rec = this.nets.get(Id)!;
+      rec.IPAM.Options = null;
+      await this.save(rec);
+      return rec;
+    })().finally(() => { this.gatewayBridgeMaking = undefined; }));
   }
 
   // ---------- create / remove ----------
@@ -334,7 +384,7 @@ export class NetworkManager {
   async remove(ref: string): Promise<void> {
     const n = this.get(ref);
     if (PREDEFINED.includes(n.Name)) throw new Forbidden(`${n.Name} is a pre-defined network and cannot be removed`);
-    if (this.attached(n).length) throw new Forbidden(`error while removing network: network ${n.Name} id ${n.Id} has active endpoints`);
+    if (this.attached(n).length || this.gatewayUsers(n).length) throw new Forbidden(`error while removing network: network ${n.Name} id ${n.Id} has active endpoints`);
     await this.destroy(n);
   }
 
@@ -353,7 +403,7 @@ export class NetworkManager {
     f.validate(['label', 'label!', 'until']);
     const deleted: string[] = [];
     for (const n of [...this.nets.values()]) {
-      if (PREDEFINED.includes(n.Name) || this.usedBy(n).length || this.attached(n).length) continue;
+      if (PREDEFINED.includes(n.Name) || this.usedBy(n).length || this.attached(n).length || this.gatewayUsers(n).length) continue;
       if (!f.matchKVList('label', n.Labels)) continue;
       if (f.contains('label!') && f.get('label!').some((l) => { const [k, v] = l.split('='); return k in n.Labels && (v === undefined || n.Labels[k] === v); })) continue;
       if (f.contains('until')) {
@@ -379,13 +429,13 @@ export class NetworkManager {
       GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', MacAddress: '', Networks: {},
     };
     if (mode.startsWith('container:')) return settings;
-    const primary = remote.get(mode) ?? this.networkForMode(mode)!;
     const eps: Record<string, any> = networkingConfig?.EndpointsConfig ?? {};
     const byKey = (k: string) => remote.get(k) ?? this.networkForMode(k) ?? this.get(k);
+    // like Docker: mode "default" with endpoints given (a task's networks) means those networks only
+    const first = Object.keys(eps)[0];
+    const primary = (mode === 'default' || mode === '') && first !== undefined ? byKey(first) : remote.get(mode) ?? this.networkForMode(mode)!;
     const order = [primary, ...Object.keys(eps).map(byKey).filter((n) => n.Id !== primary.Id)];
-    // like Docker's docker_gwbridge: a container only on overlays also gets the default bridge, its
-    // way out and its way to the embedded DNS (overlays have no address on any host), as tasks do
-    if (order.every((n) => n.Driver === 'overlay') && order.some((n) => !n.Internal)) order.push(this.byName('bridge')!);
+    // a container only on overlays goes out through docker_gwbridge, hidden from its networks (attachAll)
     if ((primary.Driver === 'host' || primary.Driver === 'null') && order.length > 1) {
       throw new BadRequest(`container cannot be disconnected from host network or connected to host network`);
     }
@@ -427,12 +477,80 @@ export class NetworkManager {
       const n = this.nets.get(c.NetworkSettings.Networks[name].NetworkID) ?? this.byName(name);
       if (!n) throw new NotFound(`network ${name} not found`);
       if (n.Driver === 'host' || n.Driver === 'null') continue;
-      // overlays have no gateway on any host: the way out is another network (the default bridge)
+      // overlays have no gateway on any host: the way out is another network (or docker_gwbridge)
       const wantGw = !gatewaySet && !n.Internal && n.Driver !== 'overlay';
       await this.attachOne(c, n, netns, wantGw, given.get(n.Id));
       if (wantGw) gatewaySet = true;
     }
+    if (this.needsGateway(c)) await this.attachGateway(c, netns);
     await this.publish(c);
+  }
+
+  /** A network that gives its containers a default route. */
+  private givesGateway(n: NetworkRecord): boolean {
+    return !n.Internal && (n.Driver === 'bridge' || n.Driver === 'macvlan') && !!n.IPAM.Config[0]?.Gateway;
+  }
+
+  /**
+   * Docker's rule (libnetwork's needDefaultGW): a container on a non-internal overlay and on no
+   * network that gives it a gateway goes out (and reaches the embedded DNS) through docker_gwbridge.
+   */
+  private needsGateway(c: ContainerRecord): boolean {
+    let need = false;
+    for (const ep of Object.values<any>(c.NetworkSettings?.Networks ?? {})) {
+      const n = this.nets.get(ep.NetworkID);
+      if (!n || n.Internal) continue;
+      if (this.givesGateway(n)) return false;
+      if (n.Driver === 'overlay') need = true;
+    }
+    return need;
+  }
+
+  /** The next free `ethN` in the container's namespace. */
+  private nextIfname(c: ContainerRecord): string {
+    const taken = Object.values(c.shoal.endpoints ?? {}).map((e) => Number(e.ifname.slice(3)));
+    return `eth${taken.length ? Math.max(...taken) + 1 : 0}`;
+  }
+
+  /**
+   * The container's hidden endpoint on docker_gwbridge: default route, masqueraded way out, and the
+   * embedded DNS on its gateway. Not in NetworkSettings.Networks (Docker does not show it there);
+   * `network inspect docker_gwbridge` lists it as gateway_<id>.
+   */
+  private async attachGateway(c: ContainerRecord, netns: string): Promise<void> {
+    const n = await this.ensureGatewayBridge();
+    const cfg = n.IPAM.Config[0];
+    const subnet = parseCidr(cfg.Subnet);
+    const ip = nextFree(subnet, cfg.IPRange ? parseCidr(cfg.IPRange) : subnet, this.usedAddresses(n, c.Id), this.lastIp.get(n.Id));
+    this.lastIp.set(n.Id, ip);
+    // claimed before any await, so concurrent starts cannot pick the same address
+    const g = (c.shoal.gateway = { networkId: n.Id, endpointId: newId(), ip: intToIp(ip), prefix: subnet.prefix, mac: macFor(ip) });
+    const endpoints = (c.shoal.endpoints ??= {});
+    const ifname = this.nextIfname(c);
+    const dns = !this.hasDnsRedirect(c) && !!cfg.Gateway;
+    const hostIf = `veth${newId().slice(0, 7)}`;
+    try {
+      if (dns) await this.dns.listen(cfg.Gateway!);
+      await addVeth(hostIf, n.shoal.ifname!, netns, {
+        ifname, mac: g.mac, cidr: `${g.ip}/${g.prefix}`, gateway: cfg.Gateway, mtu: Number(n.Options['com.docker.network.driver.mtu']) || this.mtu,
+        dnsTo: dns ? cfg.Gateway : undefined,
+      }, n.Options[ICC_OPT] === 'false');
+    } catch (e) {
+      c.shoal.gateway = undefined;
+      await deleteLink(hostIf);
+      throw e;
+    }
+    endpoints[n.Id] = { ifname, hostIf, dns };
+  }
+
+  /** A running container that no longer needs its gateway endpoint (it joined a network with a gateway, or left its overlays). */
+  private async detachGateway(c: ContainerRecord): Promise<void> {
+    const g = c.shoal.gateway;
+    if (!g) return;
+    const e = c.shoal.endpoints?.[g.networkId];
+    if (e && c.shoal.netnsPath) await deleteInside(c.shoal.netnsPath, e.ifname);
+    delete c.shoal.endpoints?.[g.networkId];
+    c.shoal.gateway = undefined;
   }
 
   /** `address`: given by the swarm (an attachment), not picked here. */
@@ -440,9 +558,7 @@ export class NetworkManager {
     const ep = c.NetworkSettings.Networks[n.Name];
     const cfg = n.IPAM.Config[0];
     const subnet = parseCidr(cfg.Subnet);
-    const used = new Set<number>();
-    if (cfg.Gateway) used.add(ipToInt(cfg.Gateway));
-    for (const o of this.attached(n)) if (o.Id !== c.Id) used.add(ipToInt(o.NetworkSettings.Networks[n.Name].IPAddress));
+    const used = this.usedAddresses(n, c.Id);
     let ip: number;
     const fixed = address ?? ep.IPAMConfig?.IPv4Address;
     if (fixed) {
@@ -455,7 +571,7 @@ export class NetworkManager {
     // Claimed before any await, so concurrent starts cannot pick the same address.
     ep.IPAddress = intToIp(ip);
     const endpoints = (c.shoal.endpoints ??= {});
-    const ifname = `eth${Object.keys(endpoints).length}`;
+    const ifname = this.nextIfname(c);
     const mac = macFor(ip);
     // a container on an overlay asks the embedded DNS on its default bridge's gateway (overlays have none)
     const dnsIp = this.hasDns(n) ? cfg.Gateway : n.Name === 'bridge' && this.onOverlay(c) ? cfg.Gateway : undefined;
@@ -464,7 +580,7 @@ export class NetworkManager {
     const hostIf = `veth${newId().slice(0, 7)}`;
     try {
       if (n.Driver === 'macvlan') await addMacvlan(hostIf, n.Options.parent, netns, iface);
-      else await addVeth(hostIf, n.shoal.ifname!, netns, iface);
+      else await addVeth(hostIf, n.shoal.ifname!, netns, iface, n.Options[ICC_OPT] === 'false');
     } catch (e) {
       ep.IPAddress = '';
       await deleteLink(hostIf);
@@ -483,6 +599,11 @@ export class NetworkManager {
 
   private hasDnsRedirect(c: ContainerRecord): boolean {
     return Object.values(c.shoal.endpoints ?? {}).some((e) => e.dns);
+  }
+
+  /** The running container has an interface on a network giving it a default route. */
+  private hasWayOut(c: ContainerRecord): boolean {
+    return Object.keys(c.shoal.endpoints ?? {}).some((id) => { const n = this.nets.get(id); return !!n && this.givesGateway(n); });
   }
 
   /** Reserves host ports and records them in NetworkSettings.Ports (Docker's shape). */
@@ -512,14 +633,16 @@ export class NetworkManager {
     if (wanted.length) await this.syncFirewall();
   }
 
-  /** The endpoint published ports lead to: the container's first bridge endpoint. */
+  /** The endpoint published ports lead to: the container's first bridge endpoint, else its docker_gwbridge one (a task's host-mode ports). */
   private primaryEndpoint(c: ContainerRecord): { n: NetworkRecord; ep: any } | undefined {
     for (const [name, ep] of Object.entries<any>(c.NetworkSettings?.Networks ?? {})) {
       const n = this.nets.get(ep.NetworkID);
       if (n && n.Driver === 'bridge' && ep.IPAddress && !n.Internal) return { n, ep };
       void name;
     }
-    return undefined;
+    const g = c.shoal?.gateway;
+    const gn = g && this.nets.get(g.networkId);
+    return g && gn ? { n: gn, ep: { IPAddress: g.ip, EndpointID: g.endpointId } } : undefined;
   }
 
   /** At exit: addresses and ports go back; the namespace (and its interfaces) is removed by the caller. */
@@ -539,6 +662,7 @@ export class NetworkManager {
     // `ip link del` of a veth waits ~20 ms for the kernel, which every container exit would pay.
     for (const e of Object.values(c.shoal.endpoints ?? {})) if (e.hostIf) void deleteLink(e.hostIf).catch(() => undefined);
     c.shoal.endpoints = {};
+    c.shoal.gateway = undefined;
     if (hadPorts) await this.syncFirewall();
   }
 
@@ -561,11 +685,17 @@ export class NetworkManager {
           [id, address] = await this.attachSwarm(c, n.Name, ep);
           target = this.get(id);
         }
-        await this.attachOne(c, target, c.shoal.netnsPath, !Object.values(c.shoal.endpoints ?? {}).length && !target.Internal, address);
-        if (target.Driver === 'overlay') await this.redirectDnsForOverlay(c);
+        // a network with a gateway replaces docker_gwbridge as the way out, as in Docker
+        if (this.givesGateway(target)) await this.detachGateway(c);
+        await this.attachOne(c, target, c.shoal.netnsPath, this.givesGateway(target) && !this.hasWayOut(c), address);
+        if (target.Driver === 'overlay') {
+          if (!c.shoal.gateway && this.needsGateway(c)) await this.attachGateway(c, c.shoal.netnsPath);
+          await this.redirectDnsForOverlay(c);
+        }
       } catch (e) {
         await this.detachSwarm(c, ep.NetworkID);
         delete c.NetworkSettings.Networks[n.Name];
+        if (!c.shoal.gateway && this.needsGateway(c)) await this.attachGateway(c, c.shoal.netnsPath).catch(() => undefined);
         throw e;
       }
     }
@@ -590,6 +720,11 @@ export class NetworkManager {
     }
     await this.detachSwarm(c, n.Id);
     delete c.NetworkSettings.Networks[n.Name];
+    // the way out follows: docker_gwbridge again when only overlays are left, gone with the last overlay
+    if (c.State.Running && c.shoal.netnsPath) {
+      if (c.shoal.gateway && !this.needsGateway(c)) await this.detachGateway(c);
+      else if (!c.shoal.gateway && this.needsGateway(c)) await this.attachGateway(c, c.shoal.netnsPath);
+    }
     this.o.events.emit('network', 'disconnect', n.Id, { container: c.Id, name: n.Name, type: n.Driver });
     await this.syncFirewall();
   }
@@ -699,9 +834,11 @@ export class NetworkManager {
         await this.o.tunnel.remove().catch((err) => this.o.log.warn({ err: (err as Error).message }, 'WireGuard tunnel removal failed'));
       }
       this.swarmViews = views;
-      // containers on overlays ask the embedded DNS on the default bridge's gateway (again after a restart)
-      const gw = this.byName('bridge')?.IPAM.Config[0]?.Gateway;
-      if (gw && this.containers().some((c) => c.State.Running && this.onOverlay(c))) await this.dns.listen(gw).catch(() => undefined);
+      // containers on overlays and the default bridge ask the embedded DNS on its gateway (again after a
+      // restart; docker_gwbridge's gateway listens as any user-defined bridge's does)
+      const br = this.byName('bridge');
+      const gw = br?.IPAM.Config[0]?.Gateway;
+      if (gw && this.containers().some((c) => c.State.Running && this.onOverlay(c) && c.shoal.endpoints?.[br!.Id]?.dns)) await this.dns.listen(gw).catch(() => undefined);
       await this.syncVips();
     });
     this.overlayQueue = next.catch(() => undefined);
@@ -793,7 +930,7 @@ export class NetworkManager {
     return [...out.values()];
   }
 
-  /** A running container joining an overlay needs the embedded DNS: through its default bridge endpoint. */
+  /** A running container on the default bridge joining an overlay needs the embedded DNS: through that endpoint. */
   private async redirectDnsForOverlay(c: ContainerRecord): Promise<void> {
     const br = this.byName('bridge');
     const e = br && c.shoal.endpoints?.[br.Id];
@@ -828,7 +965,7 @@ export class NetworkManager {
 
   /** Not State.Running: a container's first query can arrive before its start is recorded. */
   private containerByIp(ip: string): ContainerRecord | undefined {
-    return this.containers().find((c) => Object.values<any>(c.NetworkSettings?.Networks ?? {}).some((e) => e.IPAddress === ip));
+    return this.containers().find((c) => c.shoal?.gateway?.ip === ip || Object.values<any>(c.NetworkSettings?.Networks ?? {}).some((e) => e.IPAddress === ip));
   }
 
   private lookup(clientIp: string, qname: string): { addresses: string[] } | undefined {
@@ -881,7 +1018,7 @@ export class NetworkManager {
         if (n.Driver !== 'bridge' || !n.shoal.ifname || !n.IPAM.Config[0]) continue;
         bridges.push({
           ifname: n.shoal.ifname, subnet: n.IPAM.Config[0].Subnet, gateway: n.IPAM.Config[0].Gateway ?? '', internal: n.Internal,
-          masquerade: n.Options['com.docker.network.bridge.enable_ip_masquerade'] !== 'false', dns: this.hasDns(n),
+          masquerade: n.Options['com.docker.network.bridge.enable_ip_masquerade'] !== 'false', dns: this.hasDns(n), icc: n.Options[ICC_OPT] !== 'false',
         });
       }
       const ports: FwPort[] = [];

@@ -35,6 +35,8 @@ export interface TaskEngine {
   syncNetworks?(networks: import('../manager/net-allocator.js').OverlayView[], localAddr: string, tunnel?: import('../../engine/networks/wireguard.js').TunnelConfig): Promise<void>;
   /** the network attachments this node's standalone containers hold (reported with each assignments request) */
   attachments?(): { networkId: string; containerId: string }[];
+  /** docker_gwbridge, made on init/join when missing (it stays after leave, as with Docker) */
+  gatewayBridge?(): Promise<void>;
   create(body: any, name: string): Promise<string>;
   start(id: string): Promise<void>;
   stop(id: string, timeoutS: number): Promise<void>;
@@ -149,7 +151,7 @@ export class TaskExecutor {
         ...(a.HostPorts?.length ? { PortBindings: Object.fromEntries(a.HostPorts.map((p) => [`${p.TargetPort}/${p.Protocol ?? 'tcp'}`, [{ HostIp: '', HostPort: p.PublishedPort ? String(p.PublishedPort) : '' }]])) } : {}),
       },
       ...(a.HostPorts?.length ? { ExposedPorts: Object.fromEntries(a.HostPorts.map((p) => [`${p.TargetPort}/${p.Protocol ?? 'tcp'}`, {}])) } : {}),
-      // the default bridge for the way out, the overlays with the addresses the manager gave
+      // the overlays with the addresses the manager gave (the engine adds docker_gwbridge for the way out)
       ...(a.Networks?.length ? { NetworkingConfig: { EndpointsConfig: Object.fromEntries(a.Networks.map((n) => [n.Network.ID, {
         IPAMConfig: { IPv4Address: n.Addresses[0].split('/')[0] },
         // the service name is the VIP's (or, dnsrr, every task's) name: served from the swarm's records

@@ -23,6 +23,16 @@ export function serviceNetworks(spec: any): { Target: string; Aliases?: string[]
 
 export interface PortConfig { Name?: string; Protocol: 'tcp' | 'udp' | 'sctp'; TargetPort: number; PublishedPort?: number; PublishMode?: 'ingress' | 'host' }
 
+/**
+ * A service label asking the routing mesh to keep the client's address (moby/moby#25526): each node
+ * sends the service's published ports to its own tasks only, without SNAT; a node without one refuses.
+ */
+export const PRESERVE_CLIENT_IP_LABEL = 'com.shoal.ingress.preserve-client-ip';
+
+export function preservesClientIp(spec: any): boolean {
+  return spec?.Labels?.[PRESERVE_CLIENT_IP_LABEL] === 'true';
+}
+
 /** Ports a service publishes through the routing mesh. */
 export function ingressPorts(spec: any): PortConfig[] {
   return (spec?.EndpointSpec?.Ports ?? []).filter((p: PortConfig) => (p.PublishMode ?? 'ingress') === 'ingress');
@@ -189,9 +199,14 @@ export function overlayViews(nodeId: string, tasks: (PlanTask & { NetworksAttach
       }
       v.mesh = [];
       for (const s of services) {
+        const preserve = preservesClientIp(s.Spec);
+        // preserving the client's address: only this node's own tasks can answer (their replies leave through this node)
+        const backends = preserve
+          ? tasks.filter((t) => t.ServiceID === s.ID && t.NodeID === nodeId && live(t)).flatMap((t) => (t.NetworksAttachments ?? []).filter((a) => a.Network.ID === n.Id).map((a) => a.Addresses[0].split('/')[0]))
+          : v.names[`tasks.${s.Spec.Name.toLowerCase()}`] ?? [];
         for (const p of (s.Endpoint?.Ports ?? []) as PortConfig[]) {
           if ((p.PublishMode ?? 'ingress') !== 'ingress' || !p.PublishedPort) continue;
-          v.mesh.push({ name: s.Spec.Name, proto: p.Protocol, publishedPort: p.PublishedPort, targetPort: p.TargetPort, backends: [...(v.names[`tasks.${s.Spec.Name.toLowerCase()}`] ?? [])] });
+          v.mesh.push({ name: s.Spec.Name, proto: p.Protocol, publishedPort: p.PublishedPort, targetPort: p.TargetPort, backends: [...backends], ...(preserve ? { preserveClientIp: true } : {}) });
         }
       }
     }
