@@ -68,7 +68,8 @@ describe('services', () => {
       for (const { x, id } of envs.flat()) if (!(await dk(x, ['inspect', '-f', '{{json .Config.Env}}', id])).includes('VERSION=2')) return false;
       return true;
     }, 60_000);
-    assert.equal(await replicas('web'), '5/5');
+    // the last container may be running a moment before its node has reported it
+    await until('5/5 reported', async () => (await replicas('web')) === '5/5', 10_000);
     const ps = await dk(h[0], ['service', 'ps', '--format', '{{.Name}}|{{.DesiredState}}|{{.CurrentState}}', 'web']);
     assert.ok(ps.split('\n').filter((l) => /^web\.\d\|Shutdown\|Shutdown /.test(l)).length >= 5, ps);
   });
