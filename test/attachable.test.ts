@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Host, Lab } from './harness/hosts.js';
 import { createSwarmLab } from './harness/swarm.js';
-import { dockerOk, shoalOk, until } from './harness/checks.js';
+import { dockerOk, nslookupAddrs, shoalOk, until } from './harness/checks.js';
 
 // (task hostnames without a dot: busybox takes what follows one for a search domain)
 const HTTPD = (text: string) => `mkdir -p /www && echo ${text} > /www/index.html && exec httpd -f -p 80 -h /www`;
@@ -20,15 +20,7 @@ describe('standalone containers on attachable overlays', () => {
     const r = await host.shoal(['exec', ctr, 'sh', '-c', cmd], { timeoutMs: 30_000 });
     return r.code === 0 ? r.stdout.trim() : '';
   };
-  const ips = (nslookup: string, name: string) => {
-    const out: string[] = [];
-    let inAnswer = false;
-    for (const l of nslookup.split('\n')) {
-      if (l.startsWith('Name:')) inAnswer = l.split(/\s+/)[1] === name;
-      else if (inAnswer && l.startsWith('Address:')) out.push(l.split(/\s+/)[1]);
-    }
-    return out.sort();
-  };
+  const ips = nslookupAddrs;
   const srvTask = async (): Promise<{ host: Host; id: string; name: string }> => {
     for (const x of h) {
       const [line] = (await shoalOk(x, ['ps', '--filter', 'label=com.docker.swarm.service.name=srv', '--format', '{{.ID}} {{.Names}}'])).split('\n').filter(Boolean);

@@ -11,7 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Host, Lab } from './harness/hosts.js';
 import { createSwarmLab } from './harness/swarm.js';
-import { alive, until } from './harness/checks.js';
+import { alive, dockerOk, until } from './harness/checks.js';
 import { run } from './harness/run.js';
 
 const MARK = `shoal-secret-${crypto.randomBytes(6).toString('hex')}`;
@@ -19,11 +19,7 @@ const MARK = `shoal-secret-${crypto.randomBytes(6).toString('hex')}`;
 describe('encrypted overlay networks', () => {
   let lab: Lab;
   let h: Host[];
-  const dk = async (host: Host, args: string[]): Promise<string> => {
-    const r = await host.docker(args, { timeoutMs: 120_000 });
-    assert.equal(r.code, 0, `[${host.name}] docker ${args.join(' ')}: exit ${r.code}\n${r.stdout}\n${r.stderr}`);
-    return r.stdout.trim();
-  };
+  const dk = (host: Host, args: string[]): Promise<string> => dockerOk(host, args, { timeoutMs: 120_000 });
   const taskOn = async (host: Host, svc: string): Promise<string> => dk(host, ['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${svc}`]);
   const wg = async (host: Host, what: string): Promise<string> => (await host.exec(['wg', 'show', 'wg-shoal', what])).stdout.trim();
   const pidFile = (host: Host) => path.join(host.execRoot, 'wireguard', 'wg-shoal.pid');

@@ -6,16 +6,12 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Host, Lab } from './harness/hosts.js';
 import { createSwarmLab } from './harness/swarm.js';
-import { until } from './harness/checks.js';
+import { dockerOk, nslookupAddrs, until } from './harness/checks.js';
 
 describe('overlay networks', () => {
   let lab: Lab;
   let h: Host[];
-  const dk = async (host: Host, args: string[]): Promise<string> => {
-    const r = await host.docker(args, { timeoutMs: 120_000 });
-    assert.equal(r.code, 0, `[${host.name}] docker ${args.join(' ')}: exit ${r.code}\n${r.stdout}\n${r.stderr}`);
-    return r.stdout.trim();
-  };
+  const dk = (host: Host, args: string[]): Promise<string> => dockerOk(host, args, { timeoutMs: 120_000 });
   /** a running task container of `svc`: its host and id */
   const taskOf = async (svc: string): Promise<{ host: Host; id: string }[]> => (await Promise.all(h.map(async (x) =>
     (await dk(x, ['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${svc}`])).split('\n').filter(Boolean).map((id) => ({ host: x, id }))))).flat();
@@ -24,15 +20,7 @@ describe('overlay networks', () => {
     const r = await c.host.docker(['exec', c.id, 'sh', '-c', cmd], { timeoutMs: 30_000 });
     return r.stdout.trim();
   };
-  const ips = (nslookup: string, name: string) => {
-    const out: string[] = [];
-    let inAnswer = false;
-    for (const l of nslookup.split('\n')) {
-      if (l.startsWith('Name:')) inAnswer = l.split(/\s+/)[1] === name;
-      else if (inAnswer && l.startsWith('Address:')) out.push(l.split(/\s+/)[1]);
-    }
-    return out.sort();
-  };
+  const ips = nslookupAddrs;
 
   before(async () => {
     lab = await createSwarmLab({ hosts: 3 });

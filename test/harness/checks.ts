@@ -84,3 +84,14 @@ export function alive(pid: number): boolean {
 export function cmdline(pid: number): string {
   try { return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' '); } catch { return ''; }
 }
+
+/** The addresses busybox `nslookup` printed for `name` (its answer section), sorted. */
+export function nslookupAddrs(nslookup: string, name: string): string[] {
+  const out: string[] = [];
+  let inAnswer = false;
+  for (const l of nslookup.split('\n')) {
+    if (l.startsWith('Name:')) inAnswer = l.split(/\s+/)[1] === name;
+    else if (inAnswer && l.startsWith('Address:')) out.push(l.split(/\s+/)[1]);
+  }
+  return out.sort();
+}
