@@ -33,9 +33,9 @@ describe('overlay networks', () => {
     assert.match(id, /^[0-9a-z]{25}$/);
     assert.match(await dk(h[0], ['network', 'ls', '--filter', 'name=ovnet', '--format', '{{.Name}} {{.Driver}} {{.Scope}}']), /^ovnet overlay swarm$/);
     const n = JSON.parse(await dk(h[0], ['network', 'inspect', 'ovnet']))[0];
-    // the first pool subnet went to `ingress` at swarm init, as with Docker
-    assert.equal(JSON.parse(await dk(h[0], ['network', 'inspect', 'ingress']))[0].IPAM.Config[0].Subnet, '10.0.0.0/24');
-    assert.equal(n.IPAM.Config[0].Subnet, '10.0.1.0/24');
+    // ingress is 10.255.0.0/16 (gateway .1), as the books show it; overlays start at 10.0.0.0/24
+    assert.deepEqual(JSON.parse(await dk(h[0], ['network', 'inspect', 'ingress']))[0].IPAM.Config[0], { Subnet: '10.255.0.0/16', Gateway: '10.255.0.1' });
+    assert.equal(n.IPAM.Config[0].Subnet, '10.0.0.0/24');
     assert.match(n.Options['com.docker.network.driver.overlay.vxlanid_list'], /^\d+$/);
     // a worker carries it only once one of its tasks uses it (ingress: every node)
     assert.equal(await dk(h[1], ['network', 'ls', '--filter', 'name=ovnet', '-q']), '');

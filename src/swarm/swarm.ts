@@ -38,6 +38,8 @@ const WORKER_NODE = 'This node is not a swarm manager. Worker nodes can\'t be us
 const ALREADY = 'This node is already part of a swarm. Use "docker swarm leave" to leave this swarm and join another one.';
 const ETCD_CLIENT_PORT = 2379;
 const ETCD_PEER_PORT = 2380;
+/** the routing mesh's network when no address pool is given at init */
+const INGRESS_SUBNET = '10.255.0.0/16';
 /** how old a node's WireGuard key may get before the leader asks for a new one (debug/tests: lower) */
 const TUNNEL_KEY_ROTATION_MS = Number(process.env.SHOAL_SWARM_TUNNEL_KEY_ROTATION_MS) || DEFAULT_KEY_ROTATION_MS;
 
@@ -376,8 +378,9 @@ export class Swarm {
       };
       await this.store!.put(KEY.cluster, cluster);
       await this.store!.put(KEY.ca, { certPem: ca.certPem, keyPem: ca.keyPem });
-      // Docker makes the routing mesh's network at init
-      await nets.ensureIngress(this.store!, { pool: cluster.DefaultAddrPool, size: cluster.SubnetSize });
+      // Docker makes the routing mesh's network at init: 10.255.0.0/16 as the books show it, or the
+      // first subnet of an address pool given at init (as Docker 20.10 does with one)
+      await nets.ensureIngress(this.store!, { pool: cluster.DefaultAddrPool, size: cluster.SubnetSize }, body?.DefaultAddrPool?.length ? undefined : INGRESS_SUBNET);
       const desc = describeThisNode(this.o.engineVersion, cluster.TLSInfo);
       await this.store!.put(KEY.node(nodeId), newNodeObject(nodeId, 'manager', this.state.advertiseAddr, desc, body?.Availability || 'active'));
       await this.acceptHeartbeat(nodeId);

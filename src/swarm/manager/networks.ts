@@ -95,9 +95,9 @@ export function vniOf(n: SwarmNetwork): number {
 }
 
 /** The routing mesh's network: made at swarm init (and again if missing), like Docker's `ingress`. */
-export async function ensureIngress(store: SwarmStore, pools: { pool?: string[]; size?: number }): Promise<SwarmNetwork> {
+export async function ensureIngress(store: SwarmStore, pools: { pool?: string[]; size?: number }, subnet?: string): Promise<SwarmNetwork> {
   const have = (await listNetworks(store)).find((n) => n.Ingress);
   if (have) return have;
-  const { Id } = await createNetwork(store, { Name: 'ingress', Driver: 'overlay', Ingress: true }, pools);
+  const { Id } = await createNetwork(store, { Name: 'ingress', Driver: 'overlay', Ingress: true, ...(subnet ? { IPAM: { Config: [{ Subnet: subnet }] } } : {}) }, pools);
   return (await store.get<SwarmNetwork>(NET.network(Id)))!;
 }

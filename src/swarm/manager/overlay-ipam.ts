@@ -9,8 +9,9 @@ import { contains, firstHost, formatCidr, intToIp, ipToInt, macFor, nextFree, ov
 // Docker facts followed here:
 // - Subnets come from the cluster's default address pool (10.0.0.0/8 split into /24s unless
 //   `swarm init --default-addr-pool/--default-addr-pool-mask-length` say otherwise), the first one
-//   overlapping no other network. Modern swarmkit creates `ingress` without a subnet, so it gets
-//   the first pool subnet like any network (10.0.0.0/24 by default; 10.255.0.0/16 was Docker 1.12's).
+//   overlapping no other network. `ingress` is 10.255.0.0/16 (Docker's long-standing default, in the
+//   books), so the first user overlay gets 10.0.0.0/24; with a pool given at init, ingress takes the
+//   pool's first subnet, as Docker 20.10 does.
 // - The gateway is the subnet's first address unless given (--gateway).
 // - Addresses and VNIs are handed out serially (swarmkit's allocators do that), continuing after
 //   the last one given, so a released address is not reused at once (stale ARP/conntrack on nodes).
