@@ -107,14 +107,15 @@ up() {
   echo "Each task answers on its node (wget from inside that node's namespace to the task's address):"
   for i in $HOSTS; do
     for c in $(shoal "$i" ps -q --filter label=com.docker.swarm.service.name=demo-web); do
-      ip=$(shoal "$i" inspect -f '{{.NetworkSettings.IPAddress}}' "$c")
+      # a task's address is on the ingress overlay (its way out, docker_gwbridge, is hidden as with Docker)
+      ip=$(shoal "$i" inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$c")
       for _ in $(seq 30); do out=$(ip netns exec "$LAB-h$i" wget -qO- -T 2 "http://$ip/" 2>/dev/null) && break; sleep 0.2; done
       echo "  h$i $ip: ${out:-no answer}"
     done
   done
   echo "The routing mesh: port 8080 answers on every node and spreads over the tasks (curl from the lab namespace):"
   for i in $HOSTS; do
-    for _ in 1 2; do
+    for _ in 1 2 3; do
       out=""; for _ in $(seq 20); do out=$(ip netns exec "$LAB" curl -s -m 2 "http://$(addr "$i"):8080/") && [ -n "$out" ] && break; sleep 0.3; done
       echo "  $(addr "$i"):8080 -> ${out:-no answer}"
     done
