@@ -13,6 +13,7 @@ import type { Host, Lab } from './harness/hosts.js';
 import { createSwarmLab } from './harness/swarm.js';
 import { alive, dockerOk, until } from './harness/checks.js';
 import { run } from './harness/run.js';
+import { tunnelIfname } from '../src/engine/networks/wireguard.js';
 
 const MARK = `shoal-secret-${crypto.randomBytes(6).toString('hex')}`;
 
@@ -21,8 +22,10 @@ describe('encrypted overlay networks', () => {
   let h: Host[];
   const dk = (host: Host, args: string[]): Promise<string> => dockerOk(host, args, { timeoutMs: 120_000 });
   const taskOn = async (host: Host, svc: string): Promise<string> => dk(host, ['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${svc}`]);
-  const wg = async (host: Host, what: string): Promise<string> => (await host.exec(['wg', 'show', 'wg-shoal', what])).stdout.trim();
-  const pidFile = (host: Host) => path.join(host.execRoot, 'wireguard', 'wg-shoal.pid');
+  // each daemon's own interface name (tunnelIfname): the hosts share /var/run/wireguard's sockets on a real machine's demo
+  const wgIf = (host: Host) => tunnelIfname(host.execRoot);
+  const wg = async (host: Host, what: string): Promise<string> => (await host.exec(['wg', 'show', wgIf(host), what])).stdout.trim();
+  const pidFile = (host: Host) => path.join(host.execRoot, 'wireguard', `${wgIf(host)}.pid`);
   const wgPid = (host: Host): number => (existsSync(pidFile(host)) ? Number(readFileSync(pidFile(host), 'utf8')) : 0);
   const linkKind = async (host: Host, dev: string): Promise<string | undefined> => {
     const r = await host.exec(['ip', '-d', '-j', 'link', 'show', 'dev', dev]);
@@ -70,7 +73,7 @@ describe('encrypted overlay networks', () => {
     await dk(h[0], ['network', 'create', '-d', 'overlay', 'plainnet']);
     assert.deepEqual(JSON.parse(await dk(h[0], ['network', 'inspect', '-f', '{{json .Options}}', 'secnet'])).encrypted, '');
     // nothing encrypted runs yet: no tunnel anywhere
-    for (const x of h) assert.equal(await linkKind(x, 'wg-shoal'), undefined);
+    for (const x of h) assert.equal(await linkKind(x, wgIf(x)), undefined);
     await dk(h[0], ['service', 'create', '--detach', '--name', 'srv', '--stop-grace-period', '1s', '--network', 'secnet', '--network', 'plainnet', '--constraint', 'node.hostname==h1',
       'busybox', 'sh', '-c', `mkdir -p /www && for i in $(seq 3000); do echo ${MARK}; done > /www/secret.txt && exec httpd -f -p 80 -h /www`]);
     await dk(h[0], ['service', 'create', '--detach', '--name', 'cli', '--network', 'secnet', '--network', 'plainnet', '--constraint', 'node.hostname==h2', 'busybox', 'sleep', '600']);
@@ -81,14 +84,14 @@ describe('encrypted overlay networks', () => {
     // each host: one tunnel interface (wireguard-go over TUN without kernel WireGuard, run by pid), the other host its only peer
     const kernelWg = (await h[0].exec(['sh', '-c', 'ip link add wgprobe type wireguard && ip link del wgprobe'])).code === 0;
     for (const [x, other] of [[h[0], h[1]], [h[1], h[0]]]) {
-      assert.equal(await linkKind(x, 'wg-shoal'), kernelWg ? 'wireguard' : 'tun');
+      assert.equal(await linkKind(x, wgIf(x)), kernelWg ? 'wireguard' : 'tun');
       if (!kernelWg) {
         assert.ok(alive(wgPid(x)), `${x.name}: wireguard-go runs`);
-        assert.match(readFileSync(`/proc/${wgPid(x)}/cmdline`, 'utf8'), /wireguard-go\0-f\0wg-shoal/);
+        assert.match(readFileSync(`/proc/${wgPid(x)}/cmdline`, 'utf8'), new RegExp(`wireguard-go\0-f\0${wgIf(x)}`));
       }
       assert.equal(await wg(x, 'peers'), await wg(other, 'public-key'));
       assert.equal(await wg(x, 'endpoints'), `${await wg(other, 'public-key')}\t${other.addr}:51820`);
-      const link = JSON.parse(await x.execOk(['ip', '-j', 'addr', 'show', 'dev', 'wg-shoal']))[0];
+      const link = JSON.parse(await x.execOk(['ip', '-j', 'addr', 'show', 'dev', wgIf(x)]))[0];
       assert.equal(link.mtu, 1440);
       assert.match(link.addr_info[0].local, /^169\.254\.(1[6-9]|2\d|3[01])\.\d+$/);
       // fail closed: without the interface, the tunnel range is unreachable (no clear text on a default route)
@@ -141,14 +144,27 @@ describe('encrypted overlay networks', () => {
     const pid2 = wgPid(h[1]);
     await dk(h[1], ['swarm', 'leave']);
     if (pid2) assert.equal(alive(pid2), false, 'h2\'s wireguard-go stopped');
-    assert.equal(await linkKind(h[1], 'wg-shoal'), undefined);
+    assert.equal(await linkKind(h[1], wgIf(h[1])), undefined);
     assert.equal((await h[1].execOk(['ip', 'route', 'show', '169.254.16.0/20'])).trim(), '');
     await until('h1 drops h2 as a peer', async () => (await wg(h[0], 'peers')) === '', 10_000);
     const pid1 = wgPid(h[0]);
     await dk(h[0], ['service', 'rm', 'srv', 'cli']);
     await until('srv gone on h1', async () => !(await taskOn(h[0], 'srv')), 30_000);
     await dk(h[0], ['network', 'rm', 'secnet', 'plainnet']);
-    await until('h1\'s tunnel gone: interface, wireguard-go, its pid file, the fail-closed route', async () => (await linkKind(h[0], 'wg-shoal')) === undefined
+    await until('h1\'s tunnel gone: interface, wireguard-go, its pid file, the fail-closed route', async () => (await linkKind(h[0], wgIf(h[0]))) === undefined
       && !alive(pid1) && !existsSync(pidFile(h[0])) && (await h[0].execOk(['ip', 'route', 'show', '169.254.16.0/20'])).trim() === '', 30_000);
+  });
+
+  it('a plain container joins an attachable encrypted overlay on a node that had no tunnel yet', async () => {
+    await dk(h[1], ['swarm', 'join', '--token', await dk(h[0], ['swarm', 'join-token', '-q', 'worker']), `${h[0].addr}:2377`]);
+    await dk(h[0], ['network', 'create', '-d', 'overlay', '--attachable', '-o', 'encrypted', 'encatt']);
+    await dk(h[0], ['service', 'create', '--detach', '--name', 'web', '--network', 'encatt', '--constraint', 'node.hostname==h1', '--hostname', 'encrypted-web',
+      'busybox', 'sh', '-c', 'mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 80 -h /www']);
+    await until('web runs on h1', async () => !!(await taskOn(h[0], 'web')), 30_000);
+    assert.equal(await linkKind(h[1], wgIf(h[1])), undefined, 'h2 has no tunnel before');
+    // the container starts at once (its node brings its tunnel up first); the peers learn of it within a pass
+    const out = await dk(h[1], ['run', '--rm', '--network', 'encatt', 'busybox', 'sh', '-c', 'for i in $(seq 30); do wget -qO- http://web/ && exit 0; sleep 0.3; done; exit 1']);
+    assert.equal(out, 'encrypted-web');
+    assert.notEqual(await linkKind(h[1], wgIf(h[1])), undefined, 'h2 has its tunnel now');
   });
 });

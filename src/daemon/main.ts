@@ -19,7 +19,7 @@ import { EventBus } from '../engine/events.js';
 import { ImageStore } from '../engine/images/image-store.js';
 import { NetworkManager } from '../engine/networks/network-manager.js';
 import { Sandboxes } from '../engine/networks/sandbox.js';
-import { WireguardTunnel } from '../engine/networks/wireguard.js';
+import { tunnelIfname, WireguardTunnel } from '../engine/networks/wireguard.js';
 import { registerNetworkRoutes } from '../api/routes/networks.js';
 import { newId } from '../util/ids.js';
 import { parseDaemonArgs } from './config.js';
@@ -50,7 +50,7 @@ export async function main(argv: string[]): Promise<void> {
   await images.init();
   const sandboxes = new Sandboxes(path.join(cfg.execRoot, 'netns'));
   await sandboxes.init();
-  const tunnel = new WireguardTunnel({ stateDir: path.join(cfg.execRoot, 'wireguard'), log });
+  const tunnel = new WireguardTunnel({ stateDir: path.join(cfg.execRoot, 'wireguard'), ifname: tunnelIfname(cfg.execRoot), log });
   const networks = new NetworkManager({ dataRoot: cfg.dataRoot, log, events, bip: cfg.bip, pools: cfg.defaultAddressPools, dns: cfg.dns, mtu: cfg.mtu, tunnel });
   await networks.loadHostResolvers();
   await networks.init();

@@ -78,7 +78,10 @@ export class Swarm {
     },
     certs: () => this.certs,
     localAddr: () => this.state?.advertiseAddr.split(':')[0] ?? '',
+    refresh: () => this.passNow?.() ?? Promise.resolve(),
   });
+  /** Runs the agent's assignments pass now; resolves once a pass that started after the call ends. */
+  private passNow?: () => Promise<void>;
   private taskTimer?: NodeJS.Timeout;
   private reconciling = false;
   /** the unlock key the key file is encrypted with ('' = plaintext) */
@@ -594,6 +597,9 @@ export class Swarm {
     let reports: TaskStatusReport[] = [];
     let running = false;
     let rotated = false;
+    // callers of passNow: those waiting for the next pass, and those the running pass answers
+    let waiting: (() => void)[] = [];
+    let inPass: (() => void)[] = [];
     const pass = async () => {
       const s = this.state;
       if (!s || !this.certs) return;
@@ -622,15 +628,22 @@ export class Swarm {
     const loop = () => {
       if (running) return;
       running = true;
+      inPass = waiting;
+      waiting = [];
       void pass().catch((err) => this.o.log.warn({ err: (err as Error).message }, 'task pass failed')).finally(() => {
         running = false;
-        if (!this.state) return;
+        for (const w of inPass.splice(0)) w();
+        if (!this.state) { for (const w of waiting.splice(0)) w(); return; }
         clearTimeout(this.taskTimer);
         // poll faster while tasks are on their way somewhere (or a new tunnel key waits to be published)
-        this.taskTimer = setTimeout(loop, reports.length || rotated ? 50 : exec.inTransition() ? 250 : 1000);
+        this.taskTimer = setTimeout(loop, waiting.length ? 0 : reports.length || rotated ? 50 : exec.inTransition() ? 250 : 1000);
         rotated = false;
       });
     };
+    this.passNow = () => new Promise<void>((resolve) => {
+      waiting.push(resolve);
+      if (!running) { clearTimeout(this.taskTimer); loop(); }
+    });
     loop();
   }
 

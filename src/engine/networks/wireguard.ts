@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { promises as fs, openSync, closeSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../../daemon/logger.js';
@@ -13,7 +14,7 @@ import { DEFAULT_OVERLAY_MTU, type Runner } from './overlay.js';
 // WireGuard's UDP (TUNNEL_PORT) crosses the wire.
 //
 // - The kernel's WireGuard when `ip link add type wireguard` works, else Debian's wireguard-go
-//   (userspace, over TUN), spawned detached with its pid in <state-dir>/wg-shoal.pid. Like the
+//   (userspace, over TUN), spawned detached with its pid in <state-dir>/<ifname>.pid. Like the
 //   containers, it outlives a daemon restart (the next daemon adopts it by that pid) and is stopped
 //   by pid when the node no longer carries an encrypted network or leaves the swarm. A wireguard-go
 //   that died is started again on the next sync (supervision).
@@ -25,6 +26,16 @@ import { DEFAULT_OVERLAY_MTU, type Runner } from './overlay.js';
 // - MTU: WireGuard over IPv4 adds 60 bytes (IP 20 + UDP 8 + WireGuard 32), VXLAN 50 more.
 
 export const TUNNEL_IF = 'wg-shoal';
+
+/**
+ * The tunnel interface of the daemon with this exec root: `wg-shoal` for the default one, else a
+ * name of its own. wireguard-go's control socket is /var/run/wireguard/<ifname>.sock, shared by
+ * every daemon on the machine (the demo runs three side by side), so the name must differ per daemon.
+ */
+export function tunnelIfname(execRoot: string): string {
+  if (path.resolve(execRoot) === '/run/shoal') return TUNNEL_IF;
+  return `wg-${createHash('sha256').update(path.resolve(execRoot)).digest('hex').slice(0, 8)}`;
+}
 export const TUNNEL_PORT = 51820;
 /** link-local, never a private range: tunnel addresses only ever live on the tunnel interface */
 export const TUNNEL_RANGE = '169.254.16.0/20';
