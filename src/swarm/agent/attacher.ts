@@ -13,6 +13,8 @@ export interface AttacherHost {
   certs(): { caPem: string; certPem: string; keyPem: string } | undefined;
   /** this node's data-path address (its VTEP) */
   localAddr(): string;
+  /** runs the node's assignments pass now (it brings the WireGuard tunnel an encrypted network needs) */
+  refresh(): Promise<void>;
 }
 
 export class NetworkAttacher implements SwarmAttacher {
@@ -37,6 +39,9 @@ export class NetworkAttacher implements SwarmAttacher {
       if (!this.inSwarm()) throw new ServerError(`Could not attach to network ${req.network}: this node is not part of a swarm`);
       try {
         const r = await this.call<{ Address: string; network: SwarmNetworkView }>('/attachments', req, 10_000);
+        // an encrypted network is carried only inside the node's tunnel, which comes with the node's
+        // next assignments pass (the manager counts this attachment in it): wait for that pass, bounded
+        if (r.network.encrypted) await Promise.race([this.host.refresh(), new Promise((res) => setTimeout(res, 10_000).unref())]);
         return { address: r.Address.split('/')[0], network: r.network, localAddr: this.host.localAddr() };
       } catch (e) {
         // like dockerd, whatever the manager said becomes a failed start or connect (500)
