@@ -38,6 +38,8 @@ down() {
     fi
   done
   for i in $HOSTS; do rmdir /sys/fs/cgroup/*/shoal-demo-h$i/*/ /sys/fs/cgroup/*/shoal-demo-h$i 2>/dev/null || true; done
+  # the control sockets of the hosts' wireguard-go (killed above), named as tunnelIfname() names them
+  for i in $HOSTS; do rm -f "/var/run/wireguard/wg-$(printf %s "$DIR/h$i/exec" | sha256sum | cut -c1-8).sock"; done
   rm -rf "$DIR"
   echo "demo: removed"
 }

@@ -108,6 +108,8 @@ export class WireguardTunnel {
   }
 
   get pidFile(): string { return path.join(this.o.stateDir, `${this.ifname}.pid`); }
+  /** wireguard-go's control socket (the `wg` tool finds it there) */
+  private get socketPath(): string { return `/var/run/wireguard/${this.ifname}.sock`; }
   private get logFile(): string { return path.join(this.o.stateDir, `${this.ifname}.log`); }
 
   /** Brings the interface up (creating or adopting it) and converges keys, peers, address and MTU. */
@@ -139,6 +141,8 @@ export class WireguardTunnel {
       if (alive(pid)) process.kill(pid, 'SIGKILL');
     }
     await fs.rm(this.pidFile, { force: true });
+    // a killed wireguard-go leaves its control socket behind (gone with a clean exit)
+    if (!pid || !alive(pid)) await fs.rm(this.socketPath, { force: true });
     if (await this.link()) await this.must('ip', ['link', 'del', 'dev', this.ifname]);
     await this.exec('ip', ['route', 'del', 'unreachable', TUNNEL_RANGE, 'metric', String(FAIL_CLOSED_METRIC)]);
     if (this.state === 'up') this.o.log.info({ ifname: this.ifname, implementation: this.implementation }, 'WireGuard tunnel removed');
@@ -159,6 +163,7 @@ export class WireguardTunnel {
     if (kind === 'tun' && pid) { this.implementation = 'wireguard-go'; this.pid = pid; return this.state !== 'up'; }
     // a half: an interface without its process, or a process without its interface
     if (pid) process.kill(pid, 'SIGKILL');
+    await fs.rm(this.socketPath, { force: true });
     if (link) await this.must('ip', ['link', 'del', 'dev', this.ifname]);
     if (this.state === 'up') this.o.log.warn({ ifname: this.ifname, implementation: this.implementation }, 'WireGuard tunnel was gone: making it again');
     if ((await this.exec('ip', ['link', 'add', 'dev', this.ifname, 'type', 'wireguard'])).code === 0) {
@@ -194,7 +199,7 @@ export class WireguardTunnel {
     for (let i = 0; i < 100; i++) {
       await sleep(50);
       if (failed || !pid || !alive(pid)) break;
-      const sock = await fs.stat(`/var/run/wireguard/${this.ifname}.sock`).then(() => true, () => false);
+      const sock = await fs.stat(this.socketPath).then(() => true, () => false);
       if (sock && (await this.link())) return;
     }
     if (pid && alive(pid)) process.kill(pid, 'SIGKILL');
