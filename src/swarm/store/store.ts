@@ -720,7 +720,8 @@ function classify(e: unknown): Failure {
   if (RECONFIG_NOT_YET.test(msg)) return 'fatal'; // the caller decides how long to wait
   if (/certificate|handshake|SSL|TLS|alert|self.signed|unable to verify|CERT_|bad decrypt/i.test(msg)) return 'auth';
   // Refused before reaching the state machine: safe to send again.
-  if (/etcdserver: no leader|not supported for learner|etcdserver: too many requests|etcdserver: not capable|No connection established|failed to connect|ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|Name resolution failed|Breaker is open|is closed/i.test(msg)) return 'retry';
+  // (a dropped raft proposal was never committed: a membership change or leader transfer was under way)
+  if (/etcdserver: no leader|raft proposal dropped|not supported for learner|etcdserver: too many requests|etcdserver: not capable|No connection established|failed to connect|ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|Name resolution failed|Breaker is open|is closed/i.test(msg)) return 'retry';
   if (/UNAVAILABLE|DEADLINE_EXCEEDED|Deadline exceeded|CANCELLED|request timed out|leader changed|Connection dropped|ECONNRESET|stream ended|EPIPE|timed out/i.test(msg)) return 'ambiguous';
   return 'fatal';
 }
