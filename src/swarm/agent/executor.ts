@@ -92,12 +92,15 @@ export class TaskExecutor {
         }
         if (TERMINAL.has(a.State)) continue;
         reports.push(await this.startTask(a));
-      } else if (c?.running) {
-        // stopped, not removed: like Docker, an old task's container stays until the task is trimmed
+      } else if (c?.running || (c && a.DesiredState === 'remove')) {
+        // stopped, not removed: like Docker, an old task's container stays until the task is trimmed;
+        // a task of a removed service (desired `remove`) loses its container right after the stop
         this.busy.add(a.ID);
         const grace = Math.round((a.Spec?.ContainerSpec?.StopGracePeriod ?? 10e9) / 1e9);
-        void this.engine.stop(c.id, grace).catch((err) => this.log.warn({ task: a.ID, err: (err as Error).message }, 'task container stop failed'))
-          .finally(() => { this.busy.delete(a.ID); this.settled(); });
+        void (async () => {
+          if (c.running) await this.engine.stop(c.id, grace).catch((err) => this.log.warn({ task: a.ID, err: (err as Error).message }, 'task container stop failed'));
+          if (a.DesiredState === 'remove') await this.engine.remove(c.id).catch((err) => this.log.warn({ task: a.ID, err: (err as Error).message }, 'task container removal failed'));
+        })().finally(() => { this.busy.delete(a.ID); this.settled(); });
         // reported as shut down once the container has really stopped (next pass): stop-first and
         // the next update batch wait for that
       } else if (!TERMINAL.has(a.State)) {
