@@ -23,7 +23,10 @@ bench_cleanup() {
     sleep 0.2; ip netns del "$ns"
   done
   for m in $(awk -v d="$W/" 'index($2, d) == 1 {print $2}' /proc/self/mounts | sort -r); do umount -l "$m"; done
-  for c in ${CGROUPS:-}; do rmdir /sys/fs/cgroup/*/"$c"/*/ /sys/fs/cgroup/*/"$c" 2>/dev/null; done
+  # deepest first; also where a daemon put them under its own cgroup (dockerd's cgroup-parent is relative)
+  for c in ${CGROUPS:-}; do
+    for d in $(find /sys/fs/cgroup -maxdepth 5 -type d -name "$c" 2>/dev/null); do find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null; done
+  done
   rm -rf "$W"
 }
 

@@ -30,6 +30,10 @@ down() {
       for _ in $(seq 50); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
     fi
   done
+  # containers of a daemon that died live on in their own namespaces: found by the demo's cgroups
+  for i in $HOSTS; do
+    for p in $(cat /sys/fs/cgroup/pids/shoal-demo-h$i/*/cgroup.procs 2>/dev/null); do kill -KILL "$p" 2>/dev/null || true; done
+  done
   # whatever still runs inside a demo namespace (etcd, conmon) was started by a demo daemon
   for ns in $LAB-h1 $LAB-h2 $LAB-h3 $LAB; do
     if netns_exists "$ns"; then
@@ -37,7 +41,13 @@ down() {
       ip netns del "$ns"
     fi
   done
-  for i in $HOSTS; do rmdir /sys/fs/cgroup/*/shoal-demo-h$i/*/ /sys/fs/cgroup/*/shoal-demo-h$i 2>/dev/null || true; done
+  # the cgroups, deepest first, once their killed processes are gone
+  for _ in $(seq 20); do
+    left=$(find /sys/fs/cgroup -maxdepth 3 -type d -name 'shoal-demo-h*' 2>/dev/null)
+    [ -z "$left" ] && break
+    for d in $left; do find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null || true; done
+    sleep 0.1
+  done
   # the control sockets of the hosts' wireguard-go (killed above), named as tunnelIfname() names them
   for i in $HOSTS; do rm -f "/var/run/wireguard/wg-$(printf %s "$DIR/h$i/exec" | sha256sum | cut -c1-8).sock"; done
   rm -rf "$DIR"
