@@ -48,7 +48,9 @@ export class NodeSession {
   private open(attempt: number): void {
     const tls = this.tls();
     const list = this.managers();
-    if (this.stopped || !tls || !list.length) { this.retry(attempt); return; }
+    if (this.stopped) return;
+    // locked (no key yet) or no manager known: look again in a second
+    if (!tls || !list.length) { clearTimeout(this.timer); this.timer = setTimeout(() => this.open(attempt), 1000); return; }
     const addr = list[attempt % list.length].addr;
     const [host, port] = addr.split(/:(?=\d+$)/);
     this.id = randomUUID();
