@@ -12,3 +12,10 @@ export async function until(what, fn, ms = 60_000, stepMs = 200) {
     await sleep(stepMs);
   }
 }
+
+/** The docker CLI against a lab host's daemon; throws unless it exits 0. Returns stdout, trimmed. */
+export async function dockerOk(h, args) {
+  const r = await h.docker(args, { timeoutMs: 120_000 });
+  if (r.code !== 0) throw new Error(`docker ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout.trim();
+}

@@ -13,7 +13,7 @@
 // /work/shared/lab/baseline-docker-20.10.md. Run after `bash scripts/setup.sh`: node bench/overlay.mjs
 import { createSwarmLab } from '../dist/test/harness/swarm.js';
 import { execFileSync } from 'node:child_process';
-import { median, sleep, until as untilMs } from './lib.mjs';
+import { dockerOk, median, sleep, until as untilMs } from './lib.mjs';
 const until = (what, fn, ms = 60_000) => untilMs(what, fn, ms, 300);
 
 const DURATION = Number(process.env.DURATION ?? 4);
@@ -31,11 +31,7 @@ const res = {};
 const lab = await createSwarmLab({ hosts: 3 });
 try {
   const [h1, h2, h3] = lab.hosts;
-  const d = async (h, args) => {
-    const r = await h.docker(args, { timeoutMs: 120_000 });
-    if (r.code !== 0) throw new Error(`docker ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout.trim();
-  };
+  const d = dockerOk;
   await d(h1, ['network', 'create', '-d', 'overlay', 'benchnet']);
   await d(h1, ['network', 'create', '-d', 'overlay', '-o', 'encrypted', 'benchsec']);
   const HTTPD = 'mkdir -p /www && echo hello > /www/index.html && dd if=/dev/zero of=/www/big bs=1M count=20 2>/dev/null && exec httpd -f -p 80 -h /www';

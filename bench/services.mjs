@@ -14,7 +14,7 @@
 // Bounded: every wait gives up after 300 s; the lab is destroyed at the end.
 import fs from 'node:fs';
 import { createSwarmLab } from '../dist/test/harness/swarm.js';
-import { median, sleep, until as untilMs } from './lib.mjs';
+import { dockerOk, median, sleep, until as untilMs } from './lib.mjs';
 const until = (what, fn, ms = 300_000) => untilMs(what, fn, ms, 200);
 
 const ITER = Number(process.env.ITER ?? 1);
@@ -28,11 +28,7 @@ const res = { b: [], c: [], d: [], eDown: [], eRun: [], x: [], mem: [] };
 const lab = await createSwarmLab({ hosts: 3 });
 try {
   const [h1, h2, h3] = lab.hosts;
-  const d = async (h, args) => {
-    const r = await h.docker(args, { timeoutMs: 120_000 });
-    if (r.code !== 0) throw new Error(`docker ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout.trim();
-  };
+  const d = dockerOk;
   const replicas = async () => d(h1, ['service', 'ls', '--filter', 'name=s1', '--format', '{{.Replicas}}']);
   const nodeStatus = async (name) => (await d(h1, ['node', 'ls', '--format', '{{.Hostname}} {{.Status}}'])).split('\n').find((l) => l.startsWith(`${name} `))?.split(' ')[1];
   for (let it = 0; it < ITER; it++) {
