@@ -15,7 +15,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * Waits until every wanted task runs (and, after an update, until the update is done), printing
  * docker's final progress lines; a paused or rolled-back update ends in docker's errors.
  */
-async function waitConverged(ctx: Ctx, id: string, quiet: boolean, update = false, timeoutMs = 300_000): Promise<void> {
+async function waitConverged(ctx: Ctx, id: string, quiet: boolean, change: 'create' | 'update' | 'rollback' = 'create', timeoutMs = 300_000): Promise<void> {
+  const update = change !== 'create';
   const end = Date.now() + timeoutMs;
   let rolledBack = '';
   for (;;) {
@@ -29,6 +30,9 @@ async function waitConverged(ctx: Ctx, id: string, quiet: boolean, update = fals
       rolledBack = us.Message;
       if (!quiet) ctx.out(`rollback: ${us.Message}\n`);
     }
+    // an automatic rollback can start and finish between two polls (its failed slots only come back
+    // after the restart delay): a finished rollback after `service update` is still a failure
+    if (change === 'update' && us?.State === 'rollback_completed' && !rolledBack) rolledBack = us.Message;
     const updating = update && (us?.State === 'updating' || us?.State === 'rollback_started');
     if (st && st.RunningTasks === st.DesiredTasks && !updating && !svc.Spec.Mode?.ReplicatedJob && !svc.Spec.Mode?.GlobalJob) {
       if (!quiet) ctx.out(`overall progress: ${st.RunningTasks} out of ${st.DesiredTasks} tasks \nverify: Service converged \n`);
@@ -79,7 +83,7 @@ export const serviceUpdateCmd: CmdDef = {
     const res = await ctx.client().post<{ Warnings?: string[] | null }>(`/services/${enc(cur.ID)}/update`, { version: String(cur.Version.Index), ...(rollback ? { rollback: 'previous' } : {}) }, spec);
     for (const w of res?.Warnings ?? []) ctx.err(`${w}\n`);
     ctx.out(`${ref}\n`);
-    if (!o.detach) await waitConverged(ctx, cur.ID, !!o.quiet, true);
+    if (!o.detach) await waitConverged(ctx, cur.ID, !!o.quiet, rollback ? 'rollback' : 'update');
     return 0;
   },
 };
@@ -97,7 +101,7 @@ export const serviceRollbackCmd: CmdDef = {
     const cur = await ctx.client().get(`/services/${enc(ref)}`);
     await ctx.client().post(`/services/${enc(cur.ID)}/update`, { version: String(cur.Version.Index), rollback: 'previous' }, cur.Spec);
     ctx.out(`${ref}\n`);
-    if (!o.detach) await waitConverged(ctx, cur.ID, !!o.quiet, true);
+    if (!o.detach) await waitConverged(ctx, cur.ID, !!o.quiet, 'rollback');
     return 0;
   },
 };
