@@ -96,6 +96,12 @@ describe('standalone containers on attachable overlays', () => {
     }, 20_000, t.host);
     assert.equal(await inCtr(t.host, t.id, 'timeout 5 wget -qO- http://c1/'), 'c1');
     assert.equal(await inCtr(t.host, t.id, 'timeout 5 wget -qO- http://plain/'), 'c1');
+    // a rename reaches the swarm's DNS: the new name answers, the old one no longer does
+    await shoalOk(h[2], ['rename', 'c1', 'c1-renamed']);
+    await until('the task resolves the new name only', async () => ips(await inCtr(t.host, t.id, 'nslookup c1-renamed'), 'c1-renamed').join() === '10.10.9.50'
+      && ips(await inCtr(t.host, t.id, 'nslookup c1'), 'c1').length === 0, 20_000, t.host);
+    await shoalOk(h[2], ['rename', 'c1-renamed', 'c1']);
+    await until('c1 resolves again', async () => ips(await inCtr(t.host, t.id, 'nslookup c1'), 'c1').join() === '10.10.9.50', 20_000, t.host);
   });
 
   it('network connect and disconnect on a running container (h2, next to a task)', async () => {

@@ -544,6 +544,7 @@ export class ContainerManager {
     if (!name) throw new BadRequest('Neither old nor new names may be empty');
     const old = c.Name;
     await this.store.rename(c, name);
+    await this.o.networks.renamed(c);
     this.o.events.emit('container', 'rename', c.Id, this.attrs(c, { oldName: old }));
   }
 

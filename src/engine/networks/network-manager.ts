@@ -906,6 +906,16 @@ export class NetworkManager {
     return [id, r.address];
   }
 
+  /** After a rename: the swarm networks a standalone container is attached to learn its new name. */
+  async renamed(c: ContainerRecord): Promise<void> {
+    if (!this.swarm?.inSwarm() || this.isTask(c)) return;
+    for (const ep of Object.values<any>(c.NetworkSettings?.Networks ?? {})) {
+      if (!this.held.has(`${c.Id}/${ep.NetworkID}`) && !(ep.IPAddress && this.nets.get(ep.NetworkID)?.Scope === 'swarm')) continue;
+      await this.swarm.attach({ network: ep.NetworkID, containerId: c.Id, name: c.Name.slice(1), aliases: ep.Aliases ?? [] })
+        .catch((err) => this.o.log.warn({ container: c.Id, network: ep.NetworkID, err: (err as Error).message }, 'attachment rename failed'));
+    }
+  }
+
   /** Gives the container's attachments (or the one on `networkId`) back; a manager that cannot be told hears it from the next report. */
   private async detachSwarm(c: ContainerRecord, networkId?: string): Promise<void> {
     if (!this.swarm || this.isTask(c)) return;

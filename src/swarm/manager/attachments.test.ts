@@ -53,6 +53,14 @@ test('attach: an address from the cluster IPAM, the one asked for when given; th
   assert.equal((await readIpam(store))!.addressOf(ov, `attachment:${a.ID}`), a.Address.split('/')[0]);
   // asking again for the same container and network: the same attachment
   assert.equal((await attachNetwork(store, 'n2', { network: ov, containerId: 'c1' }, {})).ID, a.ID);
+  // again with a new name (the container was renamed): the same address, the new name resolves
+  const renamed = await attachNetwork(store, 'n2', { network: ov, containerId: 'c1', name: 'c1-new', aliases: ['web'] }, {});
+  assert.equal(renamed.ID, a.ID);
+  assert.equal(renamed.Address, a.Address);
+  assert.deepEqual(renamed.network.names['c1-new'], [a.Address.split('/')[0]]);
+  assert.equal(renamed.network.names.c1, undefined);
+  assert.equal(renamed.network.names.abc123, undefined);
+  await attachNetwork(store, 'n2', { network: ov, containerId: 'c1', name: 'c1', aliases: ['web', 'abc123'] }, {});
   const fixed = await attachNetwork(store, 'n3', { network: ov.slice(0, 6), containerId: 'c2', name: 'c2', address: '10.10.9.50' }, {});
   assert.equal(fixed.Address, '10.10.9.50/24');
   assert.deepEqual(fixed.network.peers, [{ ip: a.Address.split('/')[0], vtep: '10.213.0.12' }]);

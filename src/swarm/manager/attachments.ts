@@ -67,7 +67,13 @@ export async function attachNetwork(store: SwarmStore, nodeId: string, req: Atta
   const n = findNetwork(await listNetworks(store), ref);
   if (!n) throw refused(404, 'NotFound', `network ${ref} not found`);
   if (!n.Attachable || n.Ingress) throw refused(403, 'PermissionDenied', `network ${ref} not manually attachable`);
+  const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && !!x) : []);
   let att = (await listAttachments(store)).find((a) => a.NodeID === nodeId && a.ContainerID === containerId && a.NetworkID === n.Id);
+  // asked again after a rename: the swarm's DNS answers for the new name from now on
+  if (att && typeof req.name === 'string' && (att.Name !== req.name || canonicalList(att.Aliases) !== canonicalList(strings(req.aliases)))) {
+    att = { ...att, Name: req.name, Aliases: strings(req.aliases) };
+    await store.put(NET.attachment(att.ID), att);
+  }
   if (!att) {
     const id = newSwarmId();
     const owner = `attachment:${id}`;
@@ -77,7 +83,6 @@ export async function attachNetwork(store: SwarmStore, nodeId: string, req: Atta
     } catch (e) {
       throw new ApiError(statusOf(e), `Could not attach to network ${ref}: ${(e as Error).message}`);
     }
-    const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && !!x) : []);
     att = {
       ID: id, NodeID: nodeId, ContainerID: containerId, Name: typeof req.name === 'string' ? req.name : '', Aliases: strings(req.aliases),
       NetworkID: n.Id, Address: `${ip}/${n.IPAM.Config[0].Subnet.split('/')[1]}`, CreatedAt: new Date().toISOString(),
@@ -93,6 +98,8 @@ export async function attachNetwork(store: SwarmStore, nodeId: string, req: Atta
   const view = overlayViews(nodeId, tasks as any, services as any, [n], nodes, ipam, all, tunnelAddrs(tunnels)).find((v) => v.id === n.Id) ?? networkView(n);
   return { ID: att.ID, Address: att.Address, network: view };
 }
+
+const canonicalList = (l: string[]) => JSON.stringify([...l].sort());
 
 /** Releases the attachments matching `which`: records first (so no view counts them), then their addresses. */
 async function release(store: SwarmStore, pools: Pools, which: (a: AttachmentObject) => boolean): Promise<number> {
