@@ -187,6 +187,22 @@ class EtcdSwarmStore implements SwarmStore {
     this.leaderPoll = setInterval(() => void poll(), 500);
     return async () => { clearInterval(this.leaderPoll); await e.stop(); };
   }
+  watchKeys(prefix: string, cb: (key: string) => void): () => void {
+    let closed = false;
+    let watch: { close(): Promise<void> } | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const start = () => {
+      // the revision to start from: listing a key that cannot exist is the cheapest read that has one
+      this.s.list(`${prefix}\u0000`).then(({ revision }) => {
+        if (closed) return;
+        watch = this.s.watch(prefix, revision, (ev) => cb(ev.type === 'reset' ? '' : ev.key), { onError: () => undefined });
+        cb('');
+      }, () => { if (!closed) timer = setTimeout(start, 1000); });
+    };
+    start();
+    return () => { closed = true; clearTimeout(timer); void watch?.close().catch(() => undefined); };
+  }
+
   async close(): Promise<void> {
     clearInterval(this.leaderPoll);
     await this.election?.stop().catch(() => undefined);

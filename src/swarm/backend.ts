@@ -42,6 +42,11 @@ export interface SwarmStore {
   moveRaftLeadershipAway(): Promise<void>;
   /** a member's new peer URL (a manager restored on another address) */
   updateMemberPeerUrl(name: string, peerUrl: string): Promise<void>;
+  /**
+   * Calls `cb` with the key of every change under `prefix` from now on ('' when the watch had to
+   * start over and changes may have been missed), until the returned function is called.
+   */
+  watchKeys?(prefix: string, cb: (key: string) => void): () => void;
   close(): Promise<void>;
 }
 

@@ -21,7 +21,7 @@ import { NetworkAttacher } from './agent/attacher.js';
 import * as atts from './manager/attachments.js';
 import { openLogs, type LogsRequest } from './manager/service-logs.js';
 import { NodeSession } from './agent/session.js';
-import { serveSession, sessionBye, type HeartbeatRecord, type SessionDeps } from './manager/sessions.js';
+import { serveSession, sessionBye, SessionHub, type HeartbeatRecord, type SessionDeps } from './manager/sessions.js';
 import { DEFAULT_KEY_ROTATION_MS, dropTunnel, maintainTunnels, type TunnelReply } from './manager/tunnels.js';
 import { TunnelKeyFile } from './node/tunnel-key.js';
 import { TUNNEL_PORT } from '../engine/networks/wireguard.js';
@@ -36,6 +36,8 @@ export class Unavailable extends ApiError {
 const NOT_IN_SWARM = 'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.';
 const WORKER_NODE = 'This node is not a swarm manager. Worker nodes can\'t be used to view or modify cluster state. Please run this command on a manager node or promote the current node to a manager.';
 const ALREADY = 'This node is already part of a swarm. Use "docker swarm leave" to leave this swarm and join another one.';
+/** Kicked passes (a change pushed by a manager) come at most this often: a burst of changes is one pass, not many. */
+const KICK_GAP_MS = 50;
 const ETCD_CLIENT_PORT = 2379;
 const ETCD_PEER_PORT = 2380;
 /** the routing mesh's network when no address pool is given at init */
@@ -251,7 +253,11 @@ export class Swarm {
     this.stopElection = await this.store.campaign(s.nodeId, () => this.becomeLeader(), () => this.becomeFollower(), (id) => { this.leaderId = id; });
   }
 
+  private stopKicks?: () => void;
+
   private async stopManager(): Promise<void> {
+    this.stopKicks?.();
+    this.stopKicks = undefined;
     clearInterval(this.healthTimer);
     this.healthTimer = undefined;
     await this.stopElection?.().catch(() => undefined);
@@ -305,7 +311,12 @@ export class Swarm {
       store: () => this.store, closing: () => c.closing, log: this.o.log,
       heartbeat: (nodeId, session) => this.acceptHeartbeat(nodeId, { session: session || undefined }),
     };
-    c.stream('GET /session', (req, res, peer) => serveSession(req, res, peer, sessions));
+    // every change in the store may concern some node: its session hears of it at once
+    const hub = new SessionHub();
+    this.stopKicks?.();
+    const unwatch = this.store?.watchKeys?.('/shoal/', (key) => hub.changed(key));
+    this.stopKicks = () => { unwatch?.(); hub.close(); };
+    c.stream('GET /session', (req, res, peer) => serveSession(req, res, peer, sessions, hub));
     c.route('POST /session-bye', 'node', (body, peer) => sessionBye(peer!.nodeId, body?.session, sessions));
     c.route('POST /etcd/promote', 'manager', (body) => this.store!.promoteMember(String(body?.name ?? '')));
     c.route('POST /leave', 'node', (_b, peer) => this.acceptLeave(peer!.nodeId));
@@ -625,6 +636,14 @@ export class Swarm {
         } catch { /* the next manager */ }
       }
     };
+    // a kick from the manager (session.ts) while a pass runs: another one right after it
+    let kicked = false;
+    let lastEnd = 0;
+    this.kickPass = () => {
+      if (running) { kicked = true; return; }
+      clearTimeout(this.taskTimer);
+      this.taskTimer = setTimeout(loop, Math.max(0, lastEnd + KICK_GAP_MS - Date.now()));
+    };
     const loop = () => {
       if (running) return;
       running = true;
@@ -635,9 +654,12 @@ export class Swarm {
         for (const w of inPass.splice(0)) w();
         if (!this.state) { for (const w of waiting.splice(0)) w(); return; }
         clearTimeout(this.taskTimer);
+        lastEnd = Date.now();
         // poll faster while tasks are on their way somewhere (or a new tunnel key waits to be published)
-        this.taskTimer = setTimeout(loop, waiting.length ? 0 : reports.length || rotated ? 50 : exec.inTransition() ? 250 : 1000);
+        const next = waiting.length ? 0 : reports.length || rotated ? 50 : exec.inTransition() ? 250 : 1000;
+        this.taskTimer = setTimeout(loop, kicked ? Math.min(next, KICK_GAP_MS) : next);
         rotated = false;
+        kicked = false;
       });
     };
     this.passNow = () => new Promise<void>((resolve) => {
@@ -647,6 +669,8 @@ export class Swarm {
     loop();
   }
 
+  /** the manager pushed a change: run the assignments pass soon (startTaskLoop) */
+  private kickPass?: () => void;
   private kickTimer?: NodeJS.Timeout;
   private passAgain = false;
   /** The leader runs its pass soon (debounced) instead of on the next tick of its timer. */
@@ -665,7 +689,7 @@ export class Swarm {
   private startHeartbeats(): void {
     this.startTaskLoop();
     void this.session?.stop();
-    this.session = new NodeSession(() => this.managersOthersFirst(), () => (this.localState === 'locked' ? undefined : this.certs), this.o.log);
+    this.session = new NodeSession(() => this.managersOthersFirst(), () => (this.localState === 'locked' ? undefined : this.certs), this.o.log, () => this.kickPass?.());
     this.session.start();
     let periodMs = 5000;
     const beat = async () => {

@@ -12,6 +12,8 @@ import { controlCall } from '../manager/control-server.js';
 export interface SessionTls { caPem?: string; certPem?: string; keyPem?: string }
 
 export const SESSION_HEADER = 'x-shoal-session';
+/** What a manager writes down a session when this node should run its assignments pass now. */
+export const KICK = 'k\n';
 
 export class NodeSession {
   /** Sent with every heartbeat: a manager shortens the lease only while it names the lost session. */
@@ -25,6 +27,8 @@ export class NodeSession {
     private managers: () => { addr: string }[],
     private tls: () => SessionTls | undefined,
     private log: Logger,
+    /** the manager says something for this node may have changed */
+    private onKick: () => void = () => undefined,
   ) {}
 
   start(): void {
@@ -72,7 +76,7 @@ export class NodeSession {
     req.on('response', (res) => {
       if (res.statusCode !== 200) { res.resume(); lost(); return; }
       up = true;
-      res.resume();
+      res.on('data', (chunk: Buffer) => { if (chunk.includes(KICK[0])) this.onKick(); });
       res.on('close', lost);
     });
     req.on('error', (err) => { this.log.debug({ addr, err: err.message }, 'swarm session lost'); lost(); });

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../daemon/logger.js';
 import type { SwarmStore } from '../backend.js';
-import { SESSION_HEADER } from '../agent/session.js';
+import { KICK, SESSION_HEADER } from '../agent/session.js';
 import { KEY } from './objects.js';
 import type { PeerIdentity } from './control-server.js';
 
@@ -23,7 +23,36 @@ export interface SessionDeps {
   log: Logger;
 }
 
-export function serveSession(req: IncomingMessage, res: ServerResponse, peer: PeerIdentity, deps: SessionDeps): void {
+/**
+ * The node sessions this manager holds. A change in the cluster store that may change some node's
+ * assignments (tasks, networks, attachments, tunnel peers) is pushed down every session as a
+ * "kick" line: the node runs its assignments pass now instead of at its next poll, so DNS answers,
+ * peers and task starts follow a change in milliseconds. Kicks are coalesced over KICK_MS.
+ */
+export class SessionHub {
+  private open = new Set<ServerResponse>();
+  private timer?: NodeJS.Timeout;
+
+  add(res: ServerResponse): void {
+    this.open.add(res);
+    res.on('close', () => this.open.delete(res));
+  }
+
+  /** A store key changed ('' = maybe anything): kick every session soon, unless the key never matters to a node. */
+  changed(key: string): void {
+    if (key.startsWith(KEY.heartbeats) || this.timer || !this.open.size) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      for (const res of this.open) if (!res.writableEnded) res.write(KICK);
+    }, KICK_MS);
+  }
+
+  close(): void { clearTimeout(this.timer); this.open.clear(); }
+}
+
+export const KICK_MS = 20;
+
+export function serveSession(req: IncomingMessage, res: ServerResponse, peer: PeerIdentity, deps: SessionDeps, hub?: SessionHub): void {
   const session = String(req.headers[SESSION_HEADER] ?? '');
   req.resume();
   res.on('error', () => undefined);
@@ -35,6 +64,7 @@ export function serveSession(req: IncomingMessage, res: ServerResponse, peer: Pe
     if (res.writableEnded) return;
     res.writeHead(200, { 'Content-Type': 'text/plain' });
     res.write('\n');
+    hub?.add(res);
   }, (err) => {
     if (res.headersSent) { res.destroy(); return; }
     res.writeHead(503, { 'Content-Type': 'application/json' });
