@@ -76,6 +76,13 @@ describe('networks', () => {
     const ip = await ipOf('c1', 'bridge');
     assert.match(ip, /^172\.17\.0\.\d+$/);
     assert.equal(await sh(['inspect', '-f', '{{.NetworkSettings.IPAddress}}', 'c1']), ip);
+    // a sandbox per start, as Docker: an ID and the namespace's path, both gone once stopped
+    const [sandboxId, sandboxKey] = (await sh(['inspect', '-f', '{{.NetworkSettings.SandboxID}} {{.NetworkSettings.SandboxKey}}', 'c1'])).split(' ');
+    assert.match(sandboxId, /^[0-9a-f]{64}$/);
+    assert.ok(sandboxKey.startsWith('/'), sandboxKey);
+    assert.equal(await sh(['run', '--name', 'sbx', 'busybox', 'true']), '');
+    assert.equal(await sh(['inspect', '-f', '[{{.NetworkSettings.SandboxID}}][{{.NetworkSettings.SandboxKey}}]', 'sbx']), '[][]');
+    await sh(['rm', 'sbx']);
     const out = await sh(['run', '--rm', 'busybox', 'sh', '-c', `ping -c1 -W3 ${ip} >/dev/null && echo reached; cat /etc/resolv.conf; ping -c1 -W1 c1 2>&1 || true`]);
     assert.match(out, /reached/);
     assert.doesNotMatch(out, /127\.0\.0\.11/);

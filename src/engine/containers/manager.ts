@@ -1,5 +1,6 @@
 import { promises as fs, watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { BadRequest, Conflict, NotFound, ServerError } from '../../api/errors.js';
 import type { Logger } from '../../daemon/logger.js';
 import { newId, shortId } from '../../util/ids.js';
@@ -267,7 +268,9 @@ export class ContainerManager {
     if (cfg.Healthcheck && cfg.Healthcheck.Test?.[0] !== 'NONE' && cfg.Healthcheck.Test?.length) {
       c.State.Health = { Status: 'starting', FailingStreak: 0, Log: [] };
     }
+    // Docker's sandbox: a new ID for each start, cleared when the network is released
     c.NetworkSettings.SandboxKey = netns && netns !== 'host' ? netns : '';
+    c.NetworkSettings.SandboxID = netns ? randomBytes(32).toString('hex') : '';
     await this.store.save(c);
     this.o.events.emit('container', 'start', c.Id, this.attrs(c));
     this.health.track(c);

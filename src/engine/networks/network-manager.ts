@@ -656,7 +656,7 @@ export class NetworkManager {
     if (c.NetworkSettings) {
       c.NetworkSettings.Ports = {};
       for (const ep of Object.values<any>(c.NetworkSettings.Networks ?? {})) Object.assign(ep, { EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, MacAddress: '' });
-      Object.assign(c.NetworkSettings, { EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, MacAddress: '', SandboxKey: '' });
+      Object.assign(c.NetworkSettings, { EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, MacAddress: '', SandboxKey: '', SandboxID: '' });
     }
     // Not awaited: the sandbox's removal right after takes the veth pair down with the namespace, and
     // `ip link del` of a veth waits ~20 ms for the kernel, which every container exit would pay.
