@@ -1,32 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ApiError } from '../../api/errors.js';
-import type { SwarmStore } from '../backend.js';
 import { attachNetwork, detachNetwork, listAttachments, lookupNetwork, pruneAttachments, PRUNE_GRACE_MS, releaseNodeAttachments } from './attachments.js';
 import { overlayViews } from './net-allocator.js';
 import { createNetwork, listNetworks, NET, readIpam, removeNetwork } from './networks.js';
+import { memStore } from './mem-store.js';
 import { KEY, newNodeObject } from './objects.js';
 import { SVC } from './services.js';
-
-// The store's contract as the manager code uses it (keys → JSON values, versions for CAS), in memory.
-function memStore(): SwarmStore {
-  const data = new Map<string, { value: string; version: number }>();
-  let rev = 0;
-  const put = (k: string, v: unknown) => { data.set(k, { value: JSON.stringify(v), version: ++rev }); };
-  const list = (p: string) => [...data.entries()].filter(([k]) => k.startsWith(p)).sort(([a], [b]) => (a < b ? -1 : 1));
-  const store = {
-    get: async (k: string) => (data.has(k) ? JSON.parse(data.get(k)!.value) : undefined),
-    put: async (k: string, v: unknown) => put(k, v),
-    update: async (k: string, fn: (cur: any) => any) => {
-      if (!data.has(k)) throw new Error(`not found: ${k}`);
-      put(k, fn(JSON.parse(data.get(k)!.value)));
-    },
-    delete: async (k: string) => { data.delete(k); },
-    list: async (p: string) => list(p).map(([, v]) => JSON.parse(v.value)),
-    listWithVersion: async (p: string) => list(p).map(([key, v]) => ({ key, value: JSON.parse(v.value), version: v.version })),
-  };
-  return store as unknown as SwarmStore;
-}
 
 const refusal = async (p: Promise<unknown>): Promise<{ status: number; message: string }> => {
   try { await p; } catch (e) { return { status: e instanceof ApiError ? e.status : -1, message: (e as Error).message }; }

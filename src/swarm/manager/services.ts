@@ -28,6 +28,47 @@ function validateSpec(spec: any): void {
   const cond = spec.TaskTemplate?.RestartPolicy?.Condition;
   if ((spec.Mode?.ReplicatedJob || spec.Mode?.GlobalJob) && cond === 'any') throw new BadRequest('rpc error: code = InvalidArgument desc = jobs may not have restart condition "any"');
   if (cond && !['none', 'on-failure', 'any'].includes(cond)) throw new BadRequest(`rpc error: code = InvalidArgument desc = invalid restart condition: ${cond}`);
+  validateEndpointSpec(spec.EndpointSpec);
+}
+
+const invalid = (desc: string) => new BadRequest(`rpc error: code = InvalidArgument desc = ${desc}`);
+const publishMode = (p: any): string => p?.PublishMode || 'ingress';
+const portKey = (p: any): string => `${Number(p?.PublishedPort ?? 0)}/${p?.Protocol || 'tcp'}`;
+
+/** swarmkit's checks of one EndpointSpec: the mode, dnsrr without the mesh, no port published twice. */
+function validateEndpointSpec(ep: any): void {
+  if (!ep) return;
+  const mode = ep.Mode || 'vip';
+  if (mode !== 'vip' && mode !== 'dnsrr') throw new BadRequest(`invalid resolution mode: "${ep.Mode}"`);
+  const seen = new Set<string>();
+  for (const p of Array.isArray(ep.Ports) ? ep.Ports : []) {
+    // the mesh balances over a VIP; dnsrr has none (host mode is fine: no mesh)
+    if (mode === 'dnsrr' && publishMode(p) === 'ingress') throw invalid("EndpointSpec: port published with ingress mode can't be used with dnsrr mode");
+    if (!Number(p?.PublishedPort)) continue;
+    if (seen.has(portKey(p))) throw invalid('EndpointSpec: duplicate published ports provided');
+    seen.add(portKey(p));
+  }
+}
+
+/**
+ * A published port another service holds (swarmkit's checkPortConflicts): an ingress port is the
+ * whole swarm's, so it conflicts with any other use; host-mode ports only with ingress ones (two
+ * host-mode services on one port are left to the scheduler's host-port filter).
+ */
+export function checkPortConflicts(spec: any, others: ServiceObject[], selfId = ''): void {
+  const want = new Map<string, string>();
+  for (const p of spec?.EndpointSpec?.Ports ?? []) if (Number(p?.PublishedPort)) want.set(portKey(p), publishMode(p));
+  if (!want.size) return;
+  for (const o of others) {
+    if (o.ID === selfId) continue;
+    for (const p of o.Spec.EndpointSpec?.Ports ?? []) {
+      const mine = want.get(portKey(p));
+      if (!mine || !Number(p?.PublishedPort)) continue;
+      const theirs = publishMode(p);
+      if (theirs === 'ingress') throw invalid(`port '${p.PublishedPort}' is already in use by service '${o.Spec.Name}' (${o.ID}) as an ingress port`);
+      if (mine === 'ingress') throw invalid(`port '${p.PublishedPort}' is already in use by service '${o.Spec.Name}' (${o.ID}) as a host-published port`);
+    }
+  }
 }
 
 export async function createService(store: SwarmStore, spec: any): Promise<{ ID: string; Warnings: string[] | null }> {
@@ -37,6 +78,7 @@ export async function createService(store: SwarmStore, spec: any): Promise<{ ID:
   spec = { ...spec, Name: spec.Name || id.slice(0, 12), Mode: spec.Mode ?? { Replicated: { Replicas: 1 } } };
   if (spec.Mode.Replicated && spec.Mode.Replicated.Replicas === undefined) spec.Mode.Replicated.Replicas = 1;
   if (all.some((s) => s.Spec.Name === spec.Name)) throw new Conflict(`rpc error: code = AlreadyExists desc = name conflicts with an existing object: service ${spec.Name} already exists`);
+  checkPortConflicts(spec, all);
   const now = new Date().toISOString();
   await store.put(SVC.service(id), { ID: id, Version: { Index: 0 }, CreatedAt: now, UpdatedAt: now, Spec: spec, Endpoint: { Spec: { Mode: 'vip' } } });
   return { ID: id, Warnings: null };
@@ -60,6 +102,7 @@ export async function updateService(store: SwarmStore, ref: string, version: num
   }
   validateSpec(spec);
   if (spec.Name && spec.Name !== s.Spec.Name) throw new BadRequest('rpc error: code = Unimplemented desc = renaming services is not supported');
+  checkPortConflicts(spec, await store.list<ServiceObject>(SVC.services), s.ID);
   const now = new Date().toISOString();
   await store.update<ServiceObject>(SVC.service(s.ID), (cur) => {
     const next = { ...spec, Name: cur.Spec.Name };
