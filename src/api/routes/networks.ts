@@ -24,7 +24,10 @@ export function registerNetworkRoutes(r: Router, nets: NetworkManager, mgr: Cont
     const f = parseFilters(ctx.query.get('filters'));
     const any = (k: string, ok: (v: string) => boolean) => !f.contains(k) || f.get(k).some(ok);
     const match = (n: any) => any('name', (v) => n.Name.includes(v)) && any('id', (v) => n.Id.startsWith(v)) && any('driver', (v) => v === n.Driver) && any('scope', (v) => v === n.Scope);
-    return [...local, ...(await swarm.listSwarmNetworks()).filter((n) => !seen.has(n.Id) && match(n))];
+    const cluster = await swarm.listSwarmNetworks();
+    // the cluster is the truth: a local copy of a network just removed goes with this node's next pass
+    const inCluster = new Set(cluster.map((n) => n.Id));
+    return [...local.filter((n) => n.Scope !== 'swarm' || inCluster.has(n.Id)), ...cluster.filter((n) => !seen.has(n.Id) && match(n))];
   });
 
   // a node's local copy of an overlay network stands for the swarm's: on a manager, the swarm's answers
