@@ -50,6 +50,12 @@ describe('overlay networks', () => {
       'busybox', 'sh', '-c', 'mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 80 -h /www']);
     await dk(h[0], ['service', 'create', '--detach', '--name', 'cli', '--network', 'ovnet', '--constraint', 'node.hostname==h2', 'busybox', 'sleep', '600']);
     await until('cli and srv running', async () => (await taskOf('cli')).length === 1 && (await taskOf('srv')).length === 1, 30_000);
+    // inspect on h2 lists the network's nodes as Docker's Peers: h2 itself and the node of srv's task
+    const srvHost = (await taskOf('srv'))[0].host;
+    const peers = async () => (await dk(h[1], ['network', 'inspect', '-f', '{{range .Peers}}{{.Name}}={{.IP}} {{end}}', 'ovnet'])).split(' ').filter(Boolean);
+    await until('h2 lists the peers', async () => (await peers()).length === new Set([h[1].addr, srvHost.addr]).size, 20_000);
+    for (const p of await peers()) assert.match(p, /^[0-9a-f]{12}=10\.213\.0\.1[123]$/);
+    assert.deepEqual((await peers()).map((p) => p.split('=')[1]).sort(), [...new Set([h[1].addr, srvHost.addr])].sort());
     const vip = JSON.parse(await dk(h[0], ['service', 'inspect', '-f', '{{json .Endpoint.VirtualIPs}}', 'srv']))[0];
     assert.equal(vip.Addr, `${vip.Addr.split('/')[0]}/24`);
     assert.match(await dk(h[0], ['service', 'inspect', '-f', '{{.Endpoint.Spec.Mode}}', 'srv']), /^vip$/);

@@ -37,7 +37,7 @@ export function registerNetworkRoutes(r: Router, nets: NetworkManager, mgr: Cont
   r.get('/networks/:id', async (ctx) => {
     const local = await localOf(ctx.params.id);
     // the swarm's network, with the containers this node has on it (Docker shows the local endpoints)
-    if (swarmOwns(local)) return { ...(await swarm!.getSwarmNetwork(local?.Id ?? ctx.params.id)), ...(local ? { Containers: local.Containers } : {}) };
+    if (swarmOwns(local)) return { ...(await swarm!.getSwarmNetwork(local?.Id ?? ctx.params.id)), ...(local ? { Containers: local.Containers, ...(local.Peers ? { Peers: local.Peers } : {}) } : {}) };
     return local ?? nets.inspect(ctx.params.id);
   });
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { BadRequest, Conflict, Forbidden, NotFound, ServerError } from '../../api/errors.js';
@@ -33,6 +34,8 @@ export interface SwarmNetworkView {
   encrypted?: boolean;
   /** encrypted only: this node's tunnel address, its VTEP (none yet: the network is not carried) */
   localVtep?: string;
+  /** the addresses of the nodes with an endpoint on it, this one too: Docker's `Peers` */
+  members?: string[];
 }
 
 /**
@@ -247,7 +250,10 @@ export class NetworkManager {
       }
     }
     const { shoal: _private, ...pub } = n;
-    return { ...pub, Containers: containers };
+    // Docker lists the nodes of an overlay network it carries (a NetworkDB name of 12 hex, the node's address)
+    const members = n.Scope === 'swarm' ? this.swarmViews.find((v) => v.id === n.Id)?.members : undefined;
+    const peers = members ? { Peers: members.map((ip) => ({ Name: createHash('sha256').update(ip).digest('hex').slice(0, 12), IP: ip })) } : {};
+    return { ...pub, Containers: containers, ...peers };
   }
 
   list(filtersRaw: string | null, parse: (s: string | null) => Filters): any[] {

@@ -77,6 +77,7 @@ test('views: the worker with only a container carries the network; nodes with ta
   const [tasks, services, nodes, atts] = [await store.list<any>(SVC.tasks), await store.list<any>(SVC.services), await store.list<any>(KEY.nodes), await listAttachments(store)];
   const n1 = overlayViews('n1', tasks, services, await listNetworks(store), nodes, await readIpam(store), atts).find((v) => v.id === ov)!;
   assert.deepEqual(n1.peers, [{ ip, vtep: '10.213.0.13' }]);
+  assert.deepEqual(n1.members, ['10.213.0.11', '10.213.0.13'], 'the nodes on the network: n1 (a task), n3 (a container)');
   assert.deepEqual([n1.names.plain, n1.names.x], [[ip], [ip]]);
   assert.equal(overlayViews('n2', tasks, services, await listNetworks(store), nodes, await readIpam(store), atts).length, 0, 'n2 has nothing on it');
 });

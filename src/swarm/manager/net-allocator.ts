@@ -171,11 +171,13 @@ export function overlayViews(nodeId: string, tasks: (PlanTask & { NetworksAttach
     const vtepOf = (id: string) => (encrypted ? tunnels.get(id) : addr.get(id));
     const v: OverlayView = { ...networkView(n), ...(encrypted ? { encrypted, localVtep: tunnels.get(nodeId) } : {}) };
     const add = (name: string, ip: string) => { (v.names[name.toLowerCase()] ??= []).push(ip); };
+    const members = new Set<string>([nodeId]);
     for (const t of tasks) {
       if (!live(t) || !t.NodeID) continue;
       const a = (t.NetworksAttachments ?? []).find((x) => x.Network.ID === n.Id);
       if (!a) continue;
       const ip = a.Addresses[0].split('/')[0];
+      members.add(t.NodeID);
       if (t.NodeID !== nodeId && vtepOf(t.NodeID)) v.peers.push({ ip, vtep: vtepOf(t.NodeID)! });
       const name = svcName.get(t.ServiceID) ?? '';
       add(`tasks.${name}`, ip);
@@ -188,6 +190,7 @@ export function overlayViews(nodeId: string, tasks: (PlanTask & { NetworksAttach
     for (const a of attachments) {
       if (a.NetworkID !== n.Id) continue;
       const ip = a.Address.split('/')[0];
+      members.add(a.NodeID);
       if (a.NodeID !== nodeId && vtepOf(a.NodeID)) v.peers.push({ ip, vtep: vtepOf(a.NodeID)! });
       for (const name of [a.Name, ...(a.Aliases ?? [])]) if (name) add(name, ip);
     }
@@ -195,6 +198,7 @@ export function overlayViews(nodeId: string, tasks: (PlanTask & { NetworksAttach
       v.hostIp = myIngressIp;
       for (const other of nodes) {
         const ip = other.ID !== nodeId ? ipam.addressOf(n.Id, `node:${other.ID}`) : undefined;
+        if (ip) members.add(other.ID);
         if (ip && vtepOf(other.ID)) v.peers.push({ ip, vtep: vtepOf(other.ID)! });
       }
       v.mesh = [];
@@ -217,6 +221,7 @@ export function overlayViews(nodeId: string, tasks: (PlanTask & { NetworksAttach
       v.vips.push({ name: s.Spec.Name, vip: vip.Addr.split('/')[0], backends: [...(v.names[`tasks.${s.Spec.Name.toLowerCase()}`] ?? [])] });
       for (const al of serviceNetworks(s.Spec).find((x) => x.Target === n.Id)?.Aliases ?? []) add(al, vip.Addr.split('/')[0]);
     }
+    v.members = [...members].map((id) => addr.get(id)?.split(':')[0]).filter((a): a is string => !!a).sort();
     out.push(v);
   }
   return out;
