@@ -912,11 +912,16 @@ export class NetworkManager {
     return [id, r.address];
   }
 
+  /** An endpoint with an address on a swarm network: an attachment held, even when `held` forgot it (a daemon restart). */
+  private onSwarmNetwork(ep: any): boolean {
+    return !!ep.IPAddress && this.nets.get(ep.NetworkID)?.Scope === 'swarm';
+  }
+
   /** After a rename: the swarm networks a standalone container is attached to learn its new name. */
   async renamed(c: ContainerRecord): Promise<void> {
     if (!this.swarm?.inSwarm() || this.isTask(c)) return;
     for (const ep of Object.values<any>(c.NetworkSettings?.Networks ?? {})) {
-      if (!this.held.has(`${c.Id}/${ep.NetworkID}`) && !(ep.IPAddress && this.nets.get(ep.NetworkID)?.Scope === 'swarm')) continue;
+      if (!this.held.has(`${c.Id}/${ep.NetworkID}`) && !this.onSwarmNetwork(ep)) continue;
       await this.swarm.attach({ network: ep.NetworkID, containerId: c.Id, name: c.Name.slice(1), aliases: ep.Aliases ?? [] })
         .catch((err) => this.o.log.warn({ container: c.Id, network: ep.NetworkID, err: (err as Error).message }, 'attachment rename failed'));
     }
@@ -928,7 +933,7 @@ export class NetworkManager {
     for (const ep of Object.values<any>(c.NetworkSettings?.Networks ?? {})) {
       if (networkId && ep.NetworkID !== networkId) continue;
       const key = `${c.Id}/${ep.NetworkID}`;
-      if (!this.held.delete(key) && !(ep.IPAddress && this.nets.get(ep.NetworkID)?.Scope === 'swarm')) continue;
+      if (!this.held.delete(key) && !this.onSwarmNetwork(ep)) continue;
       await this.swarm.detach(ep.NetworkID, c.Id).catch((err) => this.o.log.warn({ container: c.Id, network: ep.NetworkID, err: (err as Error).message }, 'network detach failed'));
     }
   }
@@ -940,7 +945,7 @@ export class NetworkManager {
     for (const c of this.containers()) {
       if (this.isTask(c)) continue;
       for (const ep of Object.values<any>(c.NetworkSettings?.Networks ?? {})) {
-        if (ep.IPAddress && this.nets.get(ep.NetworkID)?.Scope === 'swarm') out.set(`${c.Id}/${ep.NetworkID}`, { containerId: c.Id, networkId: ep.NetworkID });
+        if (this.onSwarmNetwork(ep)) out.set(`${c.Id}/${ep.NetworkID}`, { containerId: c.Id, networkId: ep.NetworkID });
       }
     }
     return [...out.values()];

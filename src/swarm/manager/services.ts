@@ -93,7 +93,8 @@ export async function findService(store: SwarmStore, ref: string): Promise<Servi
 }
 
 export async function updateService(store: SwarmStore, ref: string, version: number, spec: any, rollback = false): Promise<{ Warnings: string[] | null }> {
-  const s = await findService(store, ref);
+  const all = await listServices(store);
+  const s = findByRef(all, ref, 'service', (x) => x.Spec.Name);
   // `service rollback`: the previous spec comes back (and the current one becomes the previous)
   if (rollback) {
     const prev = (s as ServiceObject & { PreviousSpec?: any }).PreviousSpec;
@@ -102,7 +103,7 @@ export async function updateService(store: SwarmStore, ref: string, version: num
   }
   validateSpec(spec);
   if (spec.Name && spec.Name !== s.Spec.Name) throw new BadRequest('rpc error: code = Unimplemented desc = renaming services is not supported');
-  checkPortConflicts(spec, await store.list<ServiceObject>(SVC.services), s.ID);
+  checkPortConflicts(spec, all, s.ID);
   const now = new Date().toISOString();
   await store.update<ServiceObject>(SVC.service(s.ID), (cur) => {
     const next = { ...spec, Name: cur.Spec.Name };
